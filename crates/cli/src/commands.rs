@@ -1,0 +1,223 @@
+//! Subcommands. Each one reads flags, calls a library function and prints its result.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use plasticity_train::{RunConfig, RunOptions, StopSignal};
+use std::path::PathBuf;
+
+/// plasticity: brain-inspired ways to adapt neural networks (PEFT, reparameterizations,
+/// continual learning, pruning), trained with Burn.
+///
+/// Every run is described by one TOML config file (see configs/ for examples). Start with:
+///
+///     plasticity train configs/quickstart.toml
+#[derive(Parser)]
+#[command(name = "plasticity", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr, and no per-epoch lines on stdout.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+impl Cli {
+    pub fn verbosity(&self) -> i8 {
+        if self.quiet { -1 } else { self.verbose.min(3) as i8 }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model as a config file describes, writing a run directory with results.json,
+    /// curves.png, the final model (model.bpk), per-epoch checkpoints and a log.
+    Train(TrainArgs),
+    /// Evaluate a finished run's model on its test set, or on other data (--set data.…).
+    Eval(EvalArgs),
+    /// Print the parameter table of the model a config builds: path, shape, count, trainable.
+    Inspect(InspectArgs),
+    /// Get or check datasets.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+/// Flags shared by commands that read a config. A flag beats the config file, which beats the
+/// environment (PLASTICITY_DATA for data.data_dir, PLASTICITY_DEVICE for device).
+#[derive(Args, Default)]
+struct Overrides {
+    /// Override any config key, e.g. --set optimizer.lr=0.01 --set train.epochs=3 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Seed for initialisation, data split, transforms and shuffling (same as --set seed=N).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Backend: flex, ndarray, wgpu[:N] or cuda[:N], among those compiled in.
+    #[arg(long)]
+    device: Option<String>,
+    /// Directory holding the full datasets (the folder with mnist/ inside).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl Overrides {
+    fn all(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(seed) = self.seed {
+            out.push(format!("seed={seed}"));
+        }
+        if let Some(device) = &self.device {
+            out.push(format!("device=\"{device}\""));
+        }
+        if let Some(dir) = &self.data_dir {
+            out.push(format!("data.data_dir={}", toml_string(&dir.display().to_string())));
+        }
+        out.extend(self.set.iter().cloned());
+        out
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// The run's TOML config file.
+    config: PathBuf,
+    /// Continue the run in the config's output directory from its last complete checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Where to write the run directory (default runs/<name>).
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// A run directory written by `plasticity train` (holds config.toml and model.bpk).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The run's TOML config file.
+    config: PathBuf,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Download a dataset's canonical files (needs internet) and check their md5 sums.
+    Fetch {
+        /// Dataset name: mnist.
+        dataset: String,
+        /// Destination (files go to DIR/mnist/); default: $PLASTICITY_DATA or ./data.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Describe the bundled subset and check the files in a data directory.
+    Info {
+        /// Data directory to check; default: $PLASTICITY_DATA.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Train(args) => train(args, quiet),
+        Command::Eval(args) => eval(args),
+        Command::Inspect(args) => inspect(args),
+        Command::Data(cmd) => data(cmd),
+    }
+}
+
+fn load(config: &std::path::Path, overrides: &Overrides, extra: &[String]) -> Result<RunConfig> {
+    let mut all = overrides.all();
+    all.extend(extra.iter().cloned());
+    Ok(plasticity_train::load_config(config, &all)?)
+}
+
+fn train(args: TrainArgs, quiet: bool) -> Result<()> {
+    let extra: Vec<String> =
+        args.output_dir.iter().map(|d| format!("output_dir={}", toml_string(&d.display().to_string()))).collect();
+    let config = load(&args.config, &args.overrides, &extra)?;
+    let signal = StopSignal::new();
+    let handler_signal = signal.clone();
+    ctrlc::set_handler(move || {
+        if handler_signal.press() == 1 {
+            eprintln!("\nCtrl-C: finishing this epoch and writing its checkpoint; press Ctrl-C again to stop now");
+        }
+    })
+    .context("installing the Ctrl-C handler")?;
+    let opts = RunOptions { resume: args.resume, signal, quiet };
+    let summary = plasticity_train::train(&config, &opts)?;
+    let r = &summary.results;
+    if let Some(reason) = &r.stopped {
+        println!("stopped early: {reason}");
+    }
+    match r.test {
+        Some(t) => println!(
+            "test accuracy {:.4} (loss {:.4}, {} examples); {:.1} s; run directory {}",
+            t.accuracy,
+            t.loss,
+            t.examples,
+            r.wall_seconds,
+            summary.dir.display()
+        ),
+        None => println!("done in {:.1} s; run directory {}", r.wall_seconds, summary.dir.display()),
+    }
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let config_path = args.run.join("config.toml");
+    if !config_path.exists() {
+        bail!("{} has no config.toml; pass a run directory written by `plasticity train`", args.run.display());
+    }
+    let config = load(&config_path, &args.overrides, &[])?;
+    let eval = plasticity_train::commands::evaluate_run(&args.run, &config)?;
+    println!("{}", serde_json::to_string(&eval)?);
+    Ok(())
+}
+
+fn inspect(args: InspectArgs) -> Result<()> {
+    let config = load(&args.config, &args.overrides, &[])?;
+    print!("{}", plasticity_train::commands::inspect(&config)?);
+    Ok(())
+}
+
+fn data(cmd: DataCommand) -> Result<()> {
+    let env_dir = || std::env::var_os(plasticity_data::DATA_DIR_ENV).map(PathBuf::from);
+    match cmd {
+        DataCommand::Fetch { dataset, dir } => {
+            if dataset != "mnist" {
+                bail!("unknown dataset `{dataset}`; available: mnist");
+            }
+            let dest = dir.or_else(env_dir).unwrap_or_else(|| PathBuf::from("data"));
+            let files = plasticity_data::fetch_mnist(&dest)?;
+            for f in files {
+                println!("ok {}", f.display());
+            }
+            Ok(())
+        }
+        DataCommand::Info { dir } => {
+            println!("{}", plasticity_data::BUNDLED_DESCRIPTION);
+            match dir.or_else(env_dir) {
+                Some(dir) => println!("{}", plasticity_data::describe_mnist_dir(&dir)),
+                None => println!("no data directory given (--dir or PLASTICITY_DATA)"),
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The `plasticity` command-line tool: parses arguments, calls the library crates, prints.
+
+mod commands;
+
+use clap::Parser;
+use commands::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    plasticity_train::logging::init_logging(cli.verbosity());
+    if let Err(err) = commands::run(cli) {
+        // One line, no backtrace: the cause chain joined.
+        let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}

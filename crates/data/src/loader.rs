@@ -1,0 +1,231 @@
+//! Burn [`DataLoader`]s over an [`ImageSet`]: an epoch-keyed shuffling loader for training and
+//! a sequential one for validation and test.
+//!
+//! Batches are gathered straight from `ImageSet::features` into one `Vec<f32>` and uploaded with
+//! a single `Tensor::from_data` call per batch (no per-example tensors, no `Batcher` round trip).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
+use burn::data::dataset::DatasetError;
+use burn::prelude::*;
+
+use crate::DataError;
+use crate::rng::{mix, permutation};
+use crate::set::ImageSet;
+
+/// A classification batch: `images` is `[batch, rows * cols]`, `targets` is `[batch]` (class ids).
+#[derive(Clone, Debug)]
+pub struct ClassBatch {
+    pub images: Tensor<2>,
+    pub targets: Tensor<1, Int>,
+}
+
+/// Builds one batch from the examples at `indices` of `set`.
+pub fn make_batch(set: &ImageSet, indices: &[usize], device: &Device) -> ClassBatch {
+    let dim = set.dim();
+    let mut features = Vec::with_capacity(indices.len() * dim);
+    let mut targets = Vec::with_capacity(indices.len());
+    for &i in indices {
+        // Indices come from this crate's own orders, so they are always in range.
+        if let (Some(img), Some(&label)) = (set.image(i), set.labels.get(i)) {
+            features.extend_from_slice(img);
+            targets.push(i64::from(label));
+        }
+    }
+    let n = targets.len();
+    ClassBatch {
+        images: Tensor::<2>::from_data(TensorData::new(features, [n, dim]), device),
+        targets: Tensor::<1, Int>::from_data(TensorData::new(targets, [n]), device),
+    }
+}
+
+fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<(), DataError> {
+    if batch_size == 0 {
+        return Err(DataError::invalid(operation, "batch_size must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Shuffling training loader whose order is a pure function of `(seed, epoch)`.
+///
+/// Every call of [`DataLoader::iter`] yields one epoch. Epoch `e` (starting at `first_epoch`
+/// and incremented by each `iter()`) visits the examples in the order
+/// `permutation(len, mix(seed, e))`; the last, partial batch is kept. Because the order
+/// depends only on `(seed, e)`, a run resumed at epoch `e` sees exactly the batches an
+/// uninterrupted run would. Burn's own `DataLoaderBuilder::shuffle` cannot do this: its RNG
+/// state advances with each epoch and is not checkpointed, so a resumed run gets a different
+/// order.
+///
+/// Clones and [`DataLoader::to_device`] copies share the epoch counter. A
+/// [`DataLoader::slice`] (made by Burn's multi-device strategies, one per device) restricts the
+/// epoch order to positions `start..end` and gets its own counter starting at the current
+/// epoch, so each per-device slice advances once per epoch and the slices partition the epoch.
+#[derive(Clone, Debug)]
+pub struct EpochShuffleLoader {
+    set: Arc<ImageSet>,
+    batch_size: usize,
+    seed: u64,
+    epoch: Arc<AtomicUsize>,
+    /// Positions `start..end` of the epoch order this loader covers.
+    range: (usize, usize),
+    device: Device,
+}
+
+impl EpochShuffleLoader {
+    /// Errors if `batch_size` is 0.
+    pub fn new(
+        set: Arc<ImageSet>,
+        batch_size: usize,
+        seed: u64,
+        first_epoch: usize,
+        device: Device,
+    ) -> Result<Self, DataError> {
+        check_batch_size("EpochShuffleLoader::new", batch_size)?;
+        let range = (0, set.len());
+        Ok(EpochShuffleLoader {
+            set,
+            batch_size,
+            seed,
+            epoch: Arc::new(AtomicUsize::new(first_epoch)),
+            range,
+            device,
+        })
+    }
+
+    /// The full-dataset visiting order of `epoch` (before any slice restriction).
+    pub fn epoch_order(&self, epoch: usize) -> Vec<usize> {
+        permutation(self.set.len(), mix(self.seed, epoch as u64))
+    }
+
+    /// The epoch the next `iter()` call will yield.
+    pub fn next_epoch(&self) -> usize {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Batches per epoch (the last may be partial).
+    pub fn num_batches(&self) -> usize {
+        self.num_items().div_ceil(self.batch_size)
+    }
+}
+
+impl DataLoader<ClassBatch> for EpochShuffleLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ClassBatch> + 'a> {
+        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst);
+        let order = self.epoch_order(epoch);
+        let (start, end) = self.range;
+        Box::new(BatchIter {
+            set: &self.set,
+            order: order[start..end].to_vec(),
+            batch_size: self.batch_size,
+            position: 0,
+            device: &self.device,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.range.1 - self.range.0
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ClassBatch>> {
+        let mut copy = self.clone();
+        copy.device = device.clone();
+        Arc::new(copy)
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ClassBatch>> {
+        let mut copy = self.clone();
+        copy.range = sub_range(self.range, start, end);
+        copy.epoch = Arc::new(AtomicUsize::new(self.next_epoch()));
+        Arc::new(copy)
+    }
+}
+
+/// Loader in dataset order, for validation and test. Every `iter()` yields the same batches.
+#[derive(Clone, Debug)]
+pub struct SequentialLoader {
+    set: Arc<ImageSet>,
+    batch_size: usize,
+    range: (usize, usize),
+    device: Device,
+}
+
+impl SequentialLoader {
+    /// Errors if `batch_size` is 0.
+    pub fn new(set: Arc<ImageSet>, batch_size: usize, device: Device) -> Result<Self, DataError> {
+        check_batch_size("SequentialLoader::new", batch_size)?;
+        let range = (0, set.len());
+        Ok(SequentialLoader {
+            set,
+            batch_size,
+            range,
+            device,
+        })
+    }
+}
+
+impl DataLoader<ClassBatch> for SequentialLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ClassBatch> + 'a> {
+        Box::new(BatchIter {
+            set: &self.set,
+            order: (self.range.0..self.range.1).collect(),
+            batch_size: self.batch_size,
+            position: 0,
+            device: &self.device,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.range.1 - self.range.0
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ClassBatch>> {
+        let mut copy = self.clone();
+        copy.device = device.clone();
+        Arc::new(copy)
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ClassBatch>> {
+        let mut copy = self.clone();
+        copy.range = sub_range(self.range, start, end);
+        Arc::new(copy)
+    }
+}
+
+/// `start..end` relative to `range`, clamped so it never leaves `range` (Burn passes item
+/// counts from `num_items`, but a bad call must not panic).
+fn sub_range(range: (usize, usize), start: usize, end: usize) -> (usize, usize) {
+    let lo = range.0.saturating_add(start).min(range.1);
+    let hi = range.0.saturating_add(end).clamp(lo, range.1);
+    (lo, hi)
+}
+
+/// Yields consecutive chunks of `order` as batches.
+struct BatchIter<'a> {
+    set: &'a ImageSet,
+    order: Vec<usize>,
+    batch_size: usize,
+    position: usize,
+    device: &'a Device,
+}
+
+impl Iterator for BatchIter<'_> {
+    type Item = Result<ClassBatch, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.position >= self.order.len() {
+            return None;
+        }
+        let end = (self.position + self.batch_size).min(self.order.len());
+        let batch = make_batch(self.set, &self.order[self.position..end], self.device);
+        self.position = end;
+        Some(Ok(batch))
+    }
+}
+
+impl DataLoaderIterator<ClassBatch> for BatchIter<'_> {
+    fn progress(&self) -> Progress {
+        Progress::new(self.position, self.order.len(), None)
+    }
+}

@@ -1,0 +1,306 @@
+//! `RunConfig`: one TOML file describes a whole run. Plain serde structs with
+//! `deny_unknown_fields` (Burn's `#[derive(Config)]` cannot reject unknown keys); every optional
+//! field has a default, written next to it with its source.
+
+use plasticity_models::ModelConfig;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A whole run: data, model, optimizer, schedule, training options, device, seed and output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Run name, used for the default output directory `runs/<name>`.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Seeds model initialisation, the validation hold-out, transforms and the shuffle.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// `flex`, `ndarray`, `wgpu`, `cuda` or `cuda:N`; among the backends compiled in.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Where the run directory goes; default `runs/<name>`.
+    #[serde(default)]
+    pub output_dir: Option<PathBuf>,
+    /// Start from the final model of an earlier run (its directory).
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
+    #[serde(default)]
+    pub data: DataConfig,
+    #[serde(default)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+}
+
+fn default_name() -> String {
+    "run".into()
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_device() -> String {
+    "flex".into()
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            name: default_name(),
+            seed: default_seed(),
+            device: default_device(),
+            output_dir: None,
+            init_from: None,
+            data: DataConfig::default(),
+            model: ModelConfig::default(),
+            optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// The run directory: `output_dir`, or `runs/<name>`.
+    pub fn run_dir(&self) -> PathBuf {
+        self.output_dir.clone().unwrap_or_else(|| PathBuf::from("runs").join(&self.name))
+    }
+}
+
+/// Which images, and how they are transformed. Transforms apply to train, validation and test
+/// alike, in this order: class subset, sample subset (train only), rotation, permutation,
+/// normalisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// `mnist-bundled` (15,000 training and 10,000 test images compiled into the binary) or
+    /// `mnist` (the full files, from `data_dir`, `--data-dir` or `PLASTICITY_DATA`).
+    #[serde(default = "default_dataset")]
+    pub dataset: Dataset,
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// Size of the seeded validation hold-out taken from the training set.
+    #[serde(default = "default_valid_size")]
+    pub valid_size: usize,
+    /// Keep only these classes (labels keep their values).
+    #[serde(default)]
+    pub classes: Option<Vec<u8>>,
+    /// Train on a seeded random subset of this many training images (after the hold-out).
+    #[serde(default)]
+    pub train_subset: Option<usize>,
+    /// Rotate images by this angle in degrees (counter-clockwise, bilinear, zero fill).
+    #[serde(default)]
+    pub rotate_degrees: Option<f32>,
+    /// Fraction of images rotated (a seeded subset); 1.0 rotates all.
+    #[serde(default = "default_one")]
+    pub rotate_fraction: f32,
+    /// Apply one fixed pixel permutation, drawn from this seed (permuted MNIST).
+    #[serde(default)]
+    pub permute_seed: Option<u64>,
+    /// Standardise pixels with MNIST's mean 0.1307 and std 0.3081 (after scaling to [0, 1]).
+    #[serde(default = "default_true")]
+    pub normalize: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dataset {
+    MnistBundled,
+    Mnist,
+}
+
+fn default_dataset() -> Dataset {
+    Dataset::MnistBundled
+}
+fn default_valid_size() -> usize {
+    5000
+}
+fn default_one() -> f32 {
+    1.0
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            dataset: default_dataset(),
+            data_dir: None,
+            valid_size: default_valid_size(),
+            classes: None,
+            train_subset: None,
+            rotate_degrees: None,
+            rotate_fraction: 1.0,
+            permute_seed: None,
+            normalize: true,
+        }
+    }
+}
+
+/// Burn's optimizers. Defaults follow PyTorch (Adam ε = 1e-8, SGD dampening 0), not Burn
+/// (ε = 1e-5, dampening 0.1), so numbers compare with PyTorch scripts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    #[serde(default = "default_optimizer")]
+    pub kind: OptimizerKind,
+    /// Peak learning rate (after warmup).
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// SGD momentum (0 disables it).
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub nesterov: bool,
+    #[serde(default = "default_beta1")]
+    pub beta1: f32,
+    #[serde(default = "default_beta2")]
+    pub beta2: f32,
+    #[serde(default = "default_eps")]
+    pub eps: f32,
+    /// L2 penalty for sgd/adam, decoupled decay for adamw.
+    #[serde(default)]
+    pub weight_decay: f32,
+    /// AdamW only: decay only where the update and the weight agree in sign (cautious weight
+    /// decay, Burn's `with_cautious_weight_decay`).
+    #[serde(default)]
+    pub cautious_weight_decay: bool,
+    /// Also decay biases and normalisation parameters (off by default, as in most recipes).
+    #[serde(default)]
+    pub decay_bias_and_norm: bool,
+    /// Clip the global L2 norm of all gradients to this value (PyTorch's `clip_grad_norm_`).
+    #[serde(default)]
+    pub grad_clip_norm: Option<f32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+    Adamw,
+}
+
+fn default_optimizer() -> OptimizerKind {
+    OptimizerKind::Adam
+}
+fn default_lr() -> f64 {
+    1e-3
+}
+fn default_beta1() -> f32 {
+    0.9
+}
+fn default_beta2() -> f32 {
+    0.999
+}
+fn default_eps() -> f32 {
+    1e-8
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            kind: default_optimizer(),
+            lr: default_lr(),
+            momentum: 0.0,
+            nesterov: false,
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            eps: default_eps(),
+            weight_decay: 0.0,
+            cautious_weight_decay: false,
+            decay_bias_and_norm: false,
+            grad_clip_norm: None,
+        }
+    }
+}
+
+/// Learning-rate schedule over optimizer steps, built from Burn's schedulers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    #[serde(default = "default_schedule")]
+    pub kind: ScheduleKind,
+    /// Linear warmup from `lr * warmup_start_factor` to `lr` over this many steps.
+    #[serde(default)]
+    pub warmup_steps: usize,
+    #[serde(default = "default_warmup_factor")]
+    pub warmup_start_factor: f64,
+    /// Final learning rate of the cosine and linear decays.
+    #[serde(default)]
+    pub min_lr: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    Constant,
+    Cosine,
+    Linear,
+}
+
+fn default_schedule() -> ScheduleKind {
+    ScheduleKind::Constant
+}
+fn default_warmup_factor() -> f64 {
+    0.01
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self { kind: default_schedule(), warmup_steps: 0, warmup_start_factor: default_warmup_factor(), min_lr: 0.0 }
+    }
+}
+
+/// The training loop's own options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Batch size for validation and test evaluation.
+    #[serde(default = "default_eval_batch")]
+    pub eval_batch_size: usize,
+    /// Stop when the validation loss has not improved for this many epochs.
+    #[serde(default)]
+    pub early_stopping_patience: Option<usize>,
+    /// Evaluate on the test set at the end.
+    #[serde(default = "default_true")]
+    pub test: bool,
+    /// Checkpoints kept (the newest ones).
+    #[serde(default = "default_keep")]
+    pub keep_checkpoints: usize,
+}
+
+fn default_epochs() -> usize {
+    10
+}
+fn default_batch() -> usize {
+    128
+}
+fn default_eval_batch() -> usize {
+    1000
+}
+fn default_keep() -> usize {
+    2
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: default_epochs(),
+            batch_size: default_batch(),
+            eval_batch_size: default_eval_batch(),
+            early_stopping_patience: None,
+            test: true,
+            keep_checkpoints: default_keep(),
+        }
+    }
+}

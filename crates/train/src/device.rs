@@ -1,0 +1,84 @@
+//! `--device` / `device =`: picks among the backends compiled in by cargo features.
+
+use burn::tensor::Device;
+use std::fmt;
+
+/// A parsed device name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Flex,
+    Ndarray,
+    Wgpu(usize),
+    Cuda(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("unknown device `{0}`; expected flex, ndarray, wgpu[:N] or cuda[:N]")]
+    Unknown(String),
+    #[error("device `{name}` is not compiled in; rebuild with `--features {feature}` (for example `cargo run --release -p plasticity-cli --features {feature} -- ...`)")]
+    NotCompiled { name: String, feature: &'static str },
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flex => write!(f, "flex"),
+            Self::Ndarray => write!(f, "ndarray"),
+            Self::Wgpu(i) => write!(f, "wgpu:{i}"),
+            Self::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+/// Parses `flex`, `ndarray`, `wgpu`, `wgpu:N`, `cuda`, `cuda:N` and checks it is compiled in.
+pub fn parse_device(name: &str) -> Result<DeviceChoice, DeviceError> {
+    let (kind, index) = match name.split_once(':') {
+        Some((k, i)) => (k, Some(i.parse::<usize>().map_err(|_| DeviceError::Unknown(name.into()))?)),
+        None => (name, None),
+    };
+    let choice = match (kind, index) {
+        ("flex", None) => DeviceChoice::Flex,
+        ("ndarray", None) => DeviceChoice::Ndarray,
+        ("wgpu", i) => DeviceChoice::Wgpu(i.unwrap_or(0)),
+        ("cuda", i) => DeviceChoice::Cuda(i.unwrap_or(0)),
+        _ => return Err(DeviceError::Unknown(name.into())),
+    };
+    let (compiled, feature) = match choice {
+        DeviceChoice::Flex => (cfg!(feature = "flex"), "flex"),
+        DeviceChoice::Ndarray => (cfg!(feature = "ndarray"), "ndarray"),
+        DeviceChoice::Wgpu(_) => (cfg!(feature = "wgpu"), "wgpu"),
+        DeviceChoice::Cuda(_) => (cfg!(feature = "cuda"), "cuda"),
+    };
+    if !compiled {
+        return Err(DeviceError::NotCompiled { name: name.into(), feature });
+    }
+    Ok(choice)
+}
+
+impl DeviceChoice {
+    /// The Burn device (without autodiff).
+    #[allow(unreachable_code, unused_variables)]
+    pub fn device(self) -> Device {
+        match self {
+            #[cfg(feature = "flex")]
+            Self::Flex => Device::flex(),
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)] // Burn deprecates ndarray in favour of flex; kept for users who ask for it.
+            Self::Ndarray => Device::ndarray(),
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu(i) => Device::wgpu(wgpu_kind(i)),
+            #[cfg(feature = "cuda")]
+            Self::Cuda(i) => Device::cuda(i),
+            // parse_device refuses the backends that are not compiled in.
+            #[allow(unreachable_patterns)]
+            other => unreachable!("device {other} is not compiled in"),
+        }
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_kind(index: usize) -> burn::tensor::DeviceKind {
+    // Index 0 lets wgpu choose (a discrete GPU, else lavapipe's software Vulkan).
+    if index == 0 { burn::tensor::DeviceKind::DefaultDevice } else { burn::tensor::DeviceKind::DiscreteGpu(index) }
+}

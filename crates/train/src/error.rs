@@ -1,0 +1,34 @@
+//! The crate's error type: each variant names the file, key or value involved and what was
+//! expected, so the CLI can print it as one line.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A config file, or a `--set` override, that does not parse or has an invalid value.
+    #[error("{origin}: {message}")]
+    Config { origin: String, message: String },
+    #[error(transparent)]
+    Data(#[from] plasticity_data::DataError),
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    #[error("device `{0}`")]
+    Device(String),
+    /// The run stopped: a NaN or infinite loss, a failed checkpoint write, a data error.
+    #[error("{0}")]
+    Run(String),
+}
+
+impl TrainError {
+    pub fn io(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+        Self::Io { path: path.into(), message: err.to_string() }
+    }
+
+    pub fn config(origin: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Config { origin: origin.into(), message: message.into() }
+    }
+}
+
+pub type Result<T, E = TrainError> = std::result::Result<T, E>;

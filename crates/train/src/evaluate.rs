@@ -1,0 +1,29 @@
+//! Evaluation of a trained model on a labelled set.
+
+use crate::history::SplitSums;
+use crate::trainee::score;
+use burn::data::dataloader::DataLoader;
+use plasticity_data::{ClassBatch, ImageSet, SequentialLoader};
+use plasticity_models::PlasticModel;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+    pub examples: u64,
+}
+
+/// Mean cross-entropy and accuracy of `model` on `set` (model in inference mode).
+pub fn evaluate<M: PlasticModel>(model: &M, set: Arc<ImageSet>, batch_size: usize, device: &burn::tensor::Device) -> Evaluation {
+    let loader = SequentialLoader::new(set, batch_size, device.clone());
+    let mut sums = SplitSums::default();
+    for batch in loader.iter().flatten() {
+        let ClassBatch { images, targets } = batch;
+        let n = targets.dims()[0] as u64;
+        let (_, loss, correct) = score(model.forward(images), targets);
+        sums.add(loss, correct, n);
+    }
+    Evaluation { loss: sums.loss(), accuracy: sums.accuracy(), examples: sums.examples }
+}

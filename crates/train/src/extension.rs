@@ -1,0 +1,25 @@
+//! Hooks the method crates use without forking the loop: loss penalties (EWC, orthogonality
+//! regularisers) and per-step rules run around the optimizer step (pruning masks, rank growth,
+//! unit resets). A rule keeps its state in the model's own modules, so checkpoints record it.
+
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+
+/// A term added to the training loss: `loss = task_loss + Σ penalty(model)`.
+pub trait Penalty<M>: Send + Sync {
+    /// Short name for logs.
+    fn name(&self) -> &str;
+    /// A scalar `[1]` tensor, differentiable with respect to the model's parameters.
+    fn penalty(&self, model: &M) -> Tensor<1>;
+}
+
+/// Code run at every optimizer step. `step` counts optimizer steps taken before this one.
+pub trait StepRule<M>: Send + Sync {
+    fn name(&self) -> &str;
+    /// Sees the (clipped) gradients before the optimizer consumes them.
+    fn before_step(&self, _model: &M, _grads: &GradientsParams, _step: u64) {}
+    /// Changes the model after the optimizer step (for example re-applies a pruning mask).
+    fn after_step(&self, model: M, _step: u64) -> M {
+        model
+    }
+}

@@ -1,0 +1,219 @@
+//! One training run: config → data → model → Burn's `SupervisedTraining` → run directory.
+
+use crate::checkpoint::{AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history, write_atomic};
+use crate::config::RunConfig;
+use crate::datasets::{Splits, load_raw, prepare};
+use crate::device::parse_device;
+use crate::error::{Result, TrainError};
+use crate::evaluate::{Evaluation, evaluate};
+use crate::extension::{Penalty, StepRule};
+use crate::history::History;
+use crate::optim::{build_optimizer, build_schedule};
+use crate::params::count_params;
+use crate::renderer::PlainRenderer;
+use crate::report::{Results, write_report};
+use crate::stopper::{RunStopper, StopSignal};
+use crate::trainee::{TrainContext, Trainee};
+use burn::lr_scheduler::LrSchedulerRecord;
+use burn::module::Module;
+use burn::optim::OptimizerRecord;
+use burn::store::ModuleRecord;
+use burn::tensor::Device;
+use burn::train::checkpoint::KeepLastNCheckpoints;
+use burn::train::{Interrupter, Learner, SupervisedTraining};
+use plasticity_data::{EpochShuffleLoader, SequentialLoader};
+use plasticity_models::{PlasticModel, WithModel};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How a run is launched (not part of the config: these do not change its numbers).
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Continue from the last complete checkpoint in the run directory.
+    pub resume: bool,
+    /// Ctrl-C handle: first press stops after the epoch's checkpoint, second press at once.
+    pub signal: StopSignal,
+    /// No per-epoch lines on stdout (they still go to the log).
+    pub quiet: bool,
+}
+
+/// Extensions a method adds to a run (loss penalties and per-step rules).
+pub struct Extensions<M> {
+    pub penalties: Vec<Arc<dyn Penalty<M>>>,
+    pub rules: Vec<Arc<dyn StepRule<M>>>,
+}
+
+impl<M> Default for Extensions<M> {
+    fn default() -> Self {
+        Self { penalties: Vec::new(), rules: Vec::new() }
+    }
+}
+
+/// What a finished run returns (also written as `results.json`).
+pub struct RunSummary {
+    pub dir: PathBuf,
+    pub results: Results,
+}
+
+/// Trains the model a config describes (`[model]`).
+pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    device.seed(config.seed);
+    struct Builtin<'a> {
+        config: &'a RunConfig,
+        opts: &'a RunOptions,
+        device: Device,
+    }
+    impl WithModel for Builtin<'_> {
+        type Output = Result<RunSummary>;
+        fn run<M: PlasticModel>(self, model: M) -> Result<RunSummary> {
+            train_model(self.config, model, &self.device, self.opts, Extensions::default())
+        }
+    }
+    config.model.build(&device, Builtin { config, opts, device: device.clone() })
+}
+
+/// Trains a model built by `init` on the config's device (seeded first): the entry point for a
+/// user's own [`PlasticModel`]. `[model]` in the config is ignored.
+pub fn train_with<M: PlasticModel>(config: &RunConfig, opts: &RunOptions, init: impl FnOnce(&Device) -> M) -> Result<RunSummary> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    device.seed(config.seed);
+    let model = init(&device);
+    train_model(config, model, &device, opts, Extensions::default())
+}
+
+/// Loads a burnpack model file into `model`, with an error naming the file when it does not fit.
+pub fn load_model_file<M: Module>(model: M, path: &Path) -> Result<M> {
+    let record = ModuleRecord::load(path).map_err(|e| TrainError::Checkpoint { path: path.into(), message: e.to_string() })?;
+    model.try_load_record(record).map_err(|e| TrainError::Checkpoint {
+        path: path.into(),
+        message: format!("does not fit this model ({e}); was it written by a run with a different [model]?"),
+    })
+}
+
+/// The newest epoch whose model, optimizer, scheduler and history files all load into `model`.
+fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<usize>> {
+    let mut first_error = None;
+    for epoch in checkpoint_epochs(dir) {
+        let files = ["model", "optim", "scheduler"].map(|n| checkpoint_path(dir, n, epoch));
+        if !files.iter().all(|f| f.exists()) || !history_path(dir, epoch).exists() {
+            tracing::warn!("checkpoint of epoch {epoch} is incomplete; trying an older one");
+            continue;
+        }
+        let check = load_model_file(model.clone(), &files[0]).and_then(|_| {
+            OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint { path: files[1].clone(), message: e.to_string() })?;
+            LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint { path: files[2].clone(), message: e.to_string() })?;
+            load_history(dir, epoch)
+        });
+        match check {
+            Ok(_) => return Ok(Some(epoch)),
+            Err(e) => {
+                tracing::warn!("skipping checkpoint of epoch {epoch}: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(None),
+    }
+}
+
+/// Trains `model` (already on `device`) as `config` says, with `ext`'s penalties and rules.
+pub fn train_model<M: PlasticModel>(
+    config: &RunConfig,
+    mut model: M,
+    device: &Device,
+    opts: &RunOptions,
+    ext: Extensions<M>,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let dir = config.run_dir();
+    let ckpt_dir = dir.join("checkpoint");
+    std::fs::create_dir_all(&ckpt_dir).map_err(|e| TrainError::io(&ckpt_dir, e))?;
+    crate::logging::attach_run_log(&dir.join("run.log"));
+
+    let raw = load_raw(&config.data)?;
+    let splits: Splits = prepare(&raw, &config.data, config.seed)?;
+    tracing::info!("data: {} train, {} valid, {} test examples", splits.train.len(), splits.valid.len(), splits.test.len());
+    if let Some(from) = &config.init_from {
+        model = load_model_file(model, &from.join("model.bpk"))?;
+    }
+
+    let resume_epoch = if opts.resume {
+        let found = last_complete_checkpoint(&ckpt_dir, &model)?;
+        if found.is_none() {
+            tracing::warn!("--resume: no complete checkpoint in {}; starting from epoch 1", ckpt_dir.display());
+        }
+        found
+    } else {
+        if !checkpoint_epochs(&ckpt_dir).is_empty() {
+            return Err(TrainError::Run(format!(
+                "{} already holds checkpoints of a run; pass --resume to continue it, or set another name/output_dir",
+                ckpt_dir.display()
+            )));
+        }
+        None
+    };
+    let history = match resume_epoch {
+        Some(epoch) => load_history(&ckpt_dir, epoch)?,
+        None => History::default(),
+    };
+
+    let batch = config.train.batch_size;
+    let steps_per_epoch = splits.train.len().div_ceil(batch);
+    let interrupter = Interrupter::new();
+    opts.signal.attach(interrupter.clone());
+    let mut ctx = TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone());
+    ctx.penalties = ext.penalties;
+    ctx.rules = ext.rules;
+    let ctx = Arc::new(ctx);
+    let trainee = Trainee::new(model, ctx.clone(), device);
+    let params = count_params(&trainee.model);
+
+    let optim = build_optimizer(&config.optimizer)?;
+    let schedule = build_schedule(&config.schedule, config.optimizer.lr, steps_per_epoch * config.train.epochs)?;
+    let first_epoch = resume_epoch.map_or(1, |e| e + 1);
+    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, config.seed, first_epoch, device.clone()));
+    let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone()));
+
+    let history_ctx = ctx.clone();
+    let history_fn = Arc::new(move |epoch: usize| history_ctx.history.lock().map(|h| h.records_until(epoch)).unwrap_or_default());
+    let mut training = SupervisedTraining::new(&dir, train_loader, valid_loader)
+        .num_epochs(config.train.epochs)
+        .with_custom_checkpointers(
+            AtomicCheckpointer::new(&ckpt_dir, "model").with_history(history_fn),
+            AtomicCheckpointer::new(&ckpt_dir, "optim"),
+            AtomicCheckpointer::new(&ckpt_dir, "scheduler"),
+        )
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.train.keep_checkpoints))
+        .early_stopping(RunStopper { ctx: ctx.clone(), patience: config.train.early_stopping_patience, signal: opts.signal.clone() })
+        .with_interrupter(interrupter)
+        .with_application_logger(None);
+    training = crate::progress::attach_renderer(training, ctx.clone(), resume_epoch, opts.quiet);
+    if let Some(epoch) = resume_epoch {
+        training = training.checkpoint(epoch);
+    }
+    let result = training.launch(Learner::new(trainee, optim, schedule));
+
+    if let Some(failure) = ctx.failure() {
+        return Err(TrainError::Run(failure));
+    }
+    if let Some(error) = &result.error {
+        return Err(TrainError::Run(format!("training stopped: {error}")));
+    }
+    let stopped = result.interrupted.as_ref().map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
+    let model = result.model.model;
+
+    let model_path = dir.join("model.bpk");
+    let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::io(&model_path, e))?;
+    write_atomic(&model_path, &bytes).map_err(|e| TrainError::io(&model_path, e))?;
+
+    let test: Option<Evaluation> =
+        config.train.test.then(|| evaluate(&model, splits.test.clone(), config.train.eval_batch_size, device));
+    let epochs = ctx.history.lock().map(|h| h.records_until(usize::MAX)).unwrap_or_default();
+    let results = Results::new(config, epochs, test, params, started.elapsed().as_secs_f64(), resume_epoch, stopped);
+    write_report(&dir, &results)?;
+    Ok(RunSummary { dir, results })
+}

@@ -1,0 +1,187 @@
+//! `Trainee<M>`: the module Burn's `Learner` trains. It wraps any [`PlasticModel`], carries the
+//! optimizer-step count as recorded state (checkpoints save it, resume restores it), and
+//! implements `TrainStep`/`InferenceStep`: cross-entropy loss plus penalties, per-epoch
+//! accounting, a NaN/inf guard, global-norm clipping and per-step rules around the optimizer.
+
+use crate::clip::clip_global_norm;
+use crate::extension::{Penalty, StepRule};
+use crate::history::History;
+use burn::module::{Module, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::train::{ClassificationOutput, InferenceStep, Interrupter, TrainOutput, TrainStep};
+use plasticity_data::ClassBatch;
+use plasticity_models::PlasticModel;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const UNKNOWN_STEP: u64 = u64::MAX;
+
+/// Shared, non-recorded state of one run: options, accounting, the stop handle and extensions.
+pub struct TrainContext<M> {
+    pub steps_per_epoch: usize,
+    pub grad_clip_norm: Option<f32>,
+    pub history: Mutex<History>,
+    pub failure: Mutex<Option<String>>,
+    pub interrupter: Interrupter,
+    pub penalties: Vec<Arc<dyn Penalty<M>>>,
+    pub rules: Vec<Arc<dyn StepRule<M>>>,
+    /// Mirror of the recorded step count, read from the module once (a host read) and then kept.
+    step: AtomicU64,
+}
+
+impl<M> std::fmt::Debug for TrainContext<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainContext").field("steps_per_epoch", &self.steps_per_epoch).finish_non_exhaustive()
+    }
+}
+
+impl<M> TrainContext<M> {
+    pub fn new(steps_per_epoch: usize, grad_clip_norm: Option<f32>, history: History, interrupter: Interrupter) -> Self {
+        Self {
+            steps_per_epoch: steps_per_epoch.max(1),
+            grad_clip_norm,
+            history: Mutex::new(history),
+            failure: Mutex::new(None),
+            interrupter,
+            penalties: Vec::new(),
+            rules: Vec::new(),
+            step: AtomicU64::new(UNKNOWN_STEP),
+        }
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn fail(&self, message: String) {
+        if let Ok(mut slot) = self.failure.lock()
+            && slot.is_none()
+        {
+            *slot = Some(message.clone());
+        }
+        self.interrupter.stop(Some(&message));
+    }
+}
+
+/// The module trained by Burn's `Learner`: the user's model plus the recorded step count.
+#[derive(Module, Debug)]
+pub struct Trainee<M: PlasticModel> {
+    pub model: M,
+    /// Optimizer steps taken, `[1]`, not trainable.
+    pub step: Param<Tensor<1>>,
+    #[module(skip)]
+    pub ctx: Arc<TrainContext<M>>,
+}
+
+impl<M: PlasticModel> Trainee<M> {
+    pub fn new(model: M, ctx: Arc<TrainContext<M>>, device: &Device) -> Self {
+        let step = Param::from_tensor(Tensor::<1>::zeros([1], device)).set_require_grad(false);
+        Self { model, step, ctx }
+    }
+
+    /// Optimizer steps taken so far.
+    pub fn steps(&self) -> u64 {
+        let known = self.ctx.step.load(Ordering::Relaxed);
+        if known != UNKNOWN_STEP {
+            return known;
+        }
+        let value = self.step.val().into_scalar::<f32>() as u64;
+        self.ctx.step.store(value, Ordering::Relaxed);
+        value
+    }
+
+    fn set_steps(&mut self, steps: u64) {
+        self.ctx.step.store(steps, Ordering::Relaxed);
+        let device = self.step.val().device();
+        let value = Tensor::<1>::from_data(TensorData::new(vec![steps as f32], [1]), &device);
+        self.step = Param::initialized(self.step.id, value).set_require_grad(false);
+    }
+
+    /// 1-based epoch of the next training batch.
+    fn epoch_of_step(&self, step: u64) -> usize {
+        step as usize / self.ctx.steps_per_epoch + 1
+    }
+}
+
+/// Mean cross-entropy and the logits' correct count, read back in one host transfer.
+pub fn score(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, f64, u64) {
+    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+    let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(targets).int().sum().float();
+    let both = Tensor::cat(vec![loss.clone().detach().reshape([1]), correct.reshape([1])], 0);
+    let values = both.into_data().convert::<f64>().to_vec::<f64>().unwrap_or_else(|_| vec![f64::NAN, 0.0]);
+    (loss, values[0], values[1].max(0.0) as u64)
+}
+
+impl<M: PlasticModel> TrainStep for Trainee<M> {
+    type Input = ClassBatch;
+    type Output = ClassificationOutput;
+
+    fn step(&self, batch: ClassBatch) -> TrainOutput<ClassificationOutput> {
+        let step = self.steps();
+        let epoch = self.epoch_of_step(step);
+        let examples = batch.targets.dims()[0] as u64;
+        if step as usize % self.ctx.steps_per_epoch == 0
+            && let Ok(mut h) = self.ctx.history.lock()
+        {
+            h.start_train(epoch);
+        }
+        let logits = self.model.forward(batch.images);
+        let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
+        if !loss_value.is_finite() {
+            let batch_in_epoch = step as usize % self.ctx.steps_per_epoch + 1;
+            self.ctx.fail(format!(
+                "training stopped: the loss is {loss_value} at step {} (epoch {epoch}, batch {batch_in_epoch}); \
+                 lower optimizer.lr or set optimizer.grad_clip_norm",
+                step + 1
+            ));
+        } else if let Ok(mut h) = self.ctx.history.lock() {
+            h.add_train(epoch, loss_value, correct, examples, 0.0);
+        }
+        let mut total = loss.clone();
+        for penalty in &self.ctx.penalties {
+            total = total + penalty.penalty(&self.model);
+        }
+        TrainOutput::new(self, total.backward(), ClassificationOutput::new(loss, logits, batch.targets))
+    }
+
+    fn optimize(mut self, optim: &mut ModuleOptimizer, lr: ModuleLearningRate, grads: GradientsParams) -> Self {
+        if self.ctx.failure().is_some() {
+            return self; // never apply a NaN update
+        }
+        let step = self.steps();
+        let grads = match self.ctx.grad_clip_norm {
+            Some(max_norm) => clip_global_norm(&self, grads, max_norm),
+            None => grads,
+        };
+        let ctx = self.ctx.clone();
+        for rule in &ctx.rules {
+            rule.before_step(&self.model, &grads, step);
+        }
+        self = optim.step(lr, self, grads);
+        self.set_steps(step + 1);
+        for rule in &ctx.rules {
+            self.model = rule.after_step(self.model, step);
+        }
+        self
+    }
+}
+
+impl<M: PlasticModel> InferenceStep for Trainee<M> {
+    type Input = ClassBatch;
+    type Output = ClassificationOutput;
+
+    fn step(&self, batch: ClassBatch) -> ClassificationOutput {
+        // Validation follows the epoch just trained.
+        let epoch = (self.steps() as usize).div_ceil(self.ctx.steps_per_epoch).max(1);
+        let examples = batch.targets.dims()[0] as u64;
+        let logits = self.model.forward(batch.images);
+        let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
+        if let Ok(mut h) = self.ctx.history.lock() {
+            h.add_valid(epoch, loss_value, correct, examples);
+        }
+        ClassificationOutput::new(loss, logits, batch.targets)
+    }
+}
