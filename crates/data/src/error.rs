@@ -45,7 +45,9 @@ pub enum DataError {
     },
 
     /// More bytes than the IDX header describes (usually a concatenated or wrong file).
-    #[error("{origin}: {extra} bytes of trailing data after the {expected} bytes the header describes")]
+    #[error(
+        "{origin}: {extra} bytes of trailing data after the {expected} bytes the header describes"
+    )]
     TrailingBytes {
         origin: String,
         extra: usize,
@@ -129,7 +131,11 @@ impl DataError {
     }
 
     /// Shorthand for [`DataError::Io`].
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
         DataError::Io {
             path: path.into(),
             action,

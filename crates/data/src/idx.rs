@@ -99,7 +99,12 @@ fn parse_header(
     let header_len = 4 + 4 * ndims;
     let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     if bytes.len() < 4 {
-        return Err(truncated(origin, format!("{kind} header"), bytes.len(), header_len));
+        return Err(truncated(
+            origin,
+            format!("{kind} header"),
+            bytes.len(),
+            header_len,
+        ));
     }
     // Check the magic before the header length so a wrong kind of file gets the clearer message.
     let found = word(0);
@@ -112,7 +117,12 @@ fn parse_header(
         });
     }
     if bytes.len() < header_len {
-        return Err(truncated(origin, format!("{kind} header"), bytes.len(), header_len));
+        return Err(truncated(
+            origin,
+            format!("{kind} header"),
+            bytes.len(),
+            header_len,
+        ));
     }
     let raw: Vec<u32> = (0..ndims).map(|d| word(4 + 4 * d)).collect();
     if raw.contains(&0) {
@@ -141,7 +151,11 @@ fn body<'a>(
             problem: "the data size overflows",
         });
     };
-    let shape = dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" x ");
+    let shape = dims
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" x ");
     if bytes.len() < size {
         let what = format!("{kind} file (header says {shape})");
         return Err(truncated(origin, what, bytes.len(), size));

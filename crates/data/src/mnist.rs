@@ -110,7 +110,10 @@ pub fn load_mnist_dir(dir: &Path) -> Result<Mnist, DataError> {
         let train = scope.spawn(|| load_split_files(&paths[0], &paths[1]));
         let test = load_split_files(&paths[2], &paths[3]);
         let train = train.join().unwrap_or_else(|_| {
-            Err(DataError::invalid("load_mnist_dir", "the training-split loader thread panicked"))
+            Err(DataError::invalid(
+                "load_mnist_dir",
+                "the training-split loader thread panicked",
+            ))
         });
         (train, test)
     });

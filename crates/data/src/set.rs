@@ -27,7 +27,12 @@ impl ImageSet {
     /// Pixels scaled from 0..=255 to [0, 1] as `f32`; `num_classes` is 10.
     pub fn from_split(split: &Split) -> ImageSet {
         ImageSet {
-            features: split.images.pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+            features: split
+                .images
+                .pixels
+                .iter()
+                .map(|&p| f32::from(p) / 255.0)
+                .collect(),
             labels: split.labels.clone(),
             rows: split.images.rows,
             cols: split.images.cols,
@@ -76,7 +81,9 @@ impl ImageSet {
             ));
         }
         let inv = 1.0 / std;
-        self.features.iter_mut().for_each(|x| *x = (*x - mean) * inv);
+        self.features
+            .iter_mut()
+            .for_each(|x| *x = (*x - mean) * inv);
         Ok(())
     }
 
@@ -146,7 +153,11 @@ impl ImageSet {
     /// The examples at `indices`, in that order (indices out of range are skipped).
     pub fn select(&self, indices: &[usize]) -> ImageSet {
         let d = self.dim();
-        let kept: Vec<usize> = indices.iter().copied().filter(|&i| i < self.len()).collect();
+        let kept: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| i < self.len())
+            .collect();
         let mut features = Vec::with_capacity(kept.len() * d);
         for &i in &kept {
             features.extend_from_slice(&self.features[i * d..(i + 1) * d]);

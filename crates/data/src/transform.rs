@@ -9,7 +9,9 @@
 /// i.e. `dst = flip_rows(transpose(src))` (NumPy's `np.rot90(src)`).
 ///
 /// Each output pixel samples the source at its inverse-rotated position (so there are no holes).
-/// Near the border, neighbours outside the image count as 0, so edges fade smoothly.
+/// Near the border, neighbours outside the image count as 0, so edges fade smoothly (like
+/// torchvision's tensor `rotate`, i.e. `grid_sample` with zero padding; PIL instead replicates
+/// the edge within half a pixel, so only border pixels differ from PIL).
 /// `src.len()` must be `rows * cols`; otherwise an all-zero image of that size is returned.
 pub fn rotate_image(src: &[f32], rows: usize, cols: usize, degrees: f32) -> Vec<f32> {
     let mut dst = vec![0.0f32; rows * cols];
@@ -72,7 +74,9 @@ fn bilinear(src: &[f32], rows: usize, cols: usize, y: f64, x: f64) -> f32 {
 /// Applies one fixed pixel permutation: `dst[j] = src[perm[j]]` (the "permuted MNIST" task).
 /// `perm` must be a permutation of `0..src.len()`; indices out of range read as 0.
 pub fn permute_image(src: &[f32], perm: &[usize]) -> Vec<f32> {
-    perm.iter().map(|&p| src.get(p).copied().unwrap_or(0.0)).collect()
+    perm.iter()
+        .map(|&p| src.get(p).copied().unwrap_or(0.0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -104,7 +108,10 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(&got[0..4], &[4.0, 8.0, 12.0, 16.0]);
         // -90 (clockwise) is the other direction: the top row becomes the old left column reversed.
-        assert_eq!(&rotate_image(&img, n, n, -90.0)[0..4], &[13.0, 9.0, 5.0, 1.0]);
+        assert_eq!(
+            &rotate_image(&img, n, n, -90.0)[0..4],
+            &[13.0, 9.0, 5.0, 1.0]
+        );
     }
 
     #[test]
@@ -115,7 +122,10 @@ mod tests {
             x = rotate_image(&x, 4, 4, 90.0);
         }
         assert_eq!(x, img);
-        assert_eq!(rotate_image(&rotate_image(&img, 4, 4, 180.0), 4, 4, 180.0), img);
+        assert_eq!(
+            rotate_image(&rotate_image(&img, 4, 4, 180.0), 4, 4, 180.0),
+            img
+        );
     }
 
     #[test]
@@ -142,6 +152,7 @@ mod tests {
         // between row -1 (zero fill) and row 0 with weight 1 - 0.414 on row 0: 2 · (2 - √2).
         let expected = 2.0 * (2.0 - 2.0 * h);
         assert!((out[0] - expected).abs() < 1e-5, "{} vs {expected}", out[0]);
+        // PIL's Image.rotate(45, BILINEAR) on this 'F' image gives the same 3.5857863 at (0,1).
         // The centre is fixed.
         assert!((out[4] - 5.0).abs() < 1e-6);
     }
@@ -156,6 +167,9 @@ mod tests {
 
     #[test]
     fn permute_image_gathers() {
-        assert_eq!(permute_image(&[1.0, 2.0, 3.0], &[2, 0, 1]), vec![3.0, 1.0, 2.0]);
+        assert_eq!(
+            permute_image(&[1.0, 2.0, 3.0], &[2, 0, 1]),
+            vec![3.0, 1.0, 2.0]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! activation-space methods (TauGate, continual backprop) use.
 
 use crate::Activation;
-use burn::module::Module;
+use burn::module::{Module, ModuleDisplay};
 use burn::tensor::Tensor;
 
 /// One hidden layer a model exposes: its pre-activation `z` has shape `[batch, width]`.
@@ -38,7 +38,7 @@ impl ActivationHook for NoHook {
 /// [`insertion_points`](Self::insertion_points)); everything else has a default. Weight-space
 /// methods (LoRA, MiSS, IA3, pruning, reparameterizations) need nothing more: they attach to the
 /// model's parameters by path.
-pub trait PlasticModel: Module + core::fmt::Display + 'static {
+pub trait PlasticModel: Module + ModuleDisplay + core::fmt::Display + 'static {
     /// `[batch, features] -> [batch, classes]` logits. At every hidden layer listed in
     /// `insertion_points`, call `hook.activate(i, z, activation)` instead of `activation.apply(z)`.
     fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2>;

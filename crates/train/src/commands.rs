@@ -27,7 +27,7 @@ pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
         type Output = Result<Evaluation>;
         fn run<M: PlasticModel>(self, model: M) -> Result<Evaluation> {
             let model = load_model_file(model, self.path)?;
-            Ok(evaluate(&model, self.test, self.batch, &self.device))
+            Ok(evaluate(&model, self.test, self.batch, &self.device)?)
         }
     }
     config.model.build(&device, Eval { path: &model_path, test, batch: config.train.eval_batch_size, device: device.clone() })

@@ -43,14 +43,14 @@ fn transform(mut set: ImageSet, config: &DataConfig, seed: u64, stream: u64) -> 
         if config.rotate_fraction >= 1.0 {
             set.rotate(degrees);
         } else if config.rotate_fraction > 0.0 {
-            set.rotate_fraction(degrees, config.rotate_fraction, mix(mix(seed, STREAM_ROTATE), stream));
+            set.rotate_fraction(degrees, config.rotate_fraction, mix(mix(seed, STREAM_ROTATE), stream))?;
         }
     }
     if let Some(permute_seed) = config.permute_seed {
         set.permute_pixels(permute_seed);
     }
     if config.normalize {
-        set.normalize(MNIST_MEAN, MNIST_STD);
+        set.normalize(MNIST_MEAN, MNIST_STD)?;
     }
     Ok(set)
 }
@@ -60,8 +60,8 @@ pub fn prepare(raw: &Mnist, config: &DataConfig, seed: u64) -> Result<Splits> {
     let mut train_all = ImageSet::from_split(&raw.train);
     let mut test = ImageSet::from_split(&raw.test);
     if let Some(classes) = &config.classes {
-        train_all.select_classes(classes);
-        test.select_classes(classes);
+        train_all = train_all.select_classes(classes);
+        test = test.select_classes(classes);
     }
     let (mut train, valid) = train_all.holdout(config.valid_size, mix(seed, STREAM_HOLDOUT))?;
     if let Some(n) = config.train_subset {
@@ -78,7 +78,7 @@ pub fn prepare(raw: &Mnist, config: &DataConfig, seed: u64) -> Result<Splits> {
 pub fn prepare_test(raw: &Mnist, config: &DataConfig, seed: u64) -> Result<Arc<ImageSet>> {
     let mut test = ImageSet::from_split(&raw.test);
     if let Some(classes) = &config.classes {
-        test.select_classes(classes);
+        test = test.select_classes(classes);
     }
     Ok(Arc::new(transform(test, config, seed, 2)?))
 }

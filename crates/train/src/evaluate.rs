@@ -16,8 +16,13 @@ pub struct Evaluation {
 }
 
 /// Mean cross-entropy and accuracy of `model` on `set` (model in inference mode).
-pub fn evaluate<M: PlasticModel>(model: &M, set: Arc<ImageSet>, batch_size: usize, device: &burn::tensor::Device) -> Evaluation {
-    let loader = SequentialLoader::new(set, batch_size, device.clone());
+pub fn evaluate<M: PlasticModel>(
+    model: &M,
+    set: Arc<ImageSet>,
+    batch_size: usize,
+    device: &burn::tensor::Device,
+) -> Result<Evaluation, plasticity_data::DataError> {
+    let loader = SequentialLoader::new(set, batch_size, device.clone())?;
     let mut sums = SplitSums::default();
     for batch in loader.iter().flatten() {
         let ClassBatch { images, targets } = batch;
@@ -25,5 +30,5 @@ pub fn evaluate<M: PlasticModel>(model: &M, set: Arc<ImageSet>, batch_size: usiz
         let (_, loss, correct) = score(model.forward(images), targets);
         sums.add(loss, correct, n);
     }
-    Evaluation { loss: sums.loss(), accuracy: sums.accuracy(), examples: sums.examples }
+    Ok(Evaluation { loss: sums.loss(), accuracy: sums.accuracy(), examples: sums.examples })
 }

@@ -23,3 +23,15 @@ pub trait StepRule<M>: Send + Sync {
         model
     }
 }
+
+/// The penalties and rules a method adds to a run.
+pub struct Extensions<M> {
+    pub penalties: Vec<std::sync::Arc<dyn Penalty<M>>>,
+    pub rules: Vec<std::sync::Arc<dyn StepRule<M>>>,
+}
+
+impl<M> Default for Extensions<M> {
+    fn default() -> Self {
+        Self { penalties: Vec::new(), rules: Vec::new() }
+    }
+}

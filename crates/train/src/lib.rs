@@ -30,8 +30,8 @@ pub const BURN_VERSION: &str = "0.22.1";
 
 pub use config::RunConfig;
 pub use error::{Result, TrainError};
-pub use extension::{Penalty, StepRule};
+pub use extension::{Extensions, Penalty, StepRule};
 pub use load::{load_config, parse_config};
-pub use runner::{Extensions, RunOptions, RunSummary, load_model_file, train, train_model, train_with};
+pub use runner::{RunOptions, RunSummary, load_model_file, train, train_model, train_with};
 pub use stopper::StopSignal;
 pub use trainee::{TrainContext, Trainee};

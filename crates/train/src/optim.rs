@@ -43,7 +43,7 @@ fn adamw(c: &OptimizerConfig, weight_decay: f32) -> AdamW {
 fn grouped<O: Optimizer>(main: O, no_decay: Option<O>) -> Result<ModuleOptimizer> {
     let optim: ModuleOptimizer = main.into();
     let Some(no_decay) = no_decay else { return Ok(optim) };
-    let group = ParamGroup::from_regex(NO_DECAY_PATTERN).map_err(|e| TrainError::config("optimizer", e.to_string()))?;
+    let group = ParamGroup::from_regex(NO_DECAY_PATTERN).map_err(|e| TrainError::config("optimizer", format!("{e:?}")))?;
     Ok(optim.with_group(group, no_decay, None))
 }
 

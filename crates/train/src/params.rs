@@ -28,7 +28,7 @@ impl ModuleVisitor for Collector {
         self.path.pop();
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let shape = param.lazy_shape().dims.to_vec();
+        let shape = param.lazy_shape().dims::<D>().to_vec();
         self.rows.push(ParamRow {
             path: self.path.join("."),
             count: shape.iter().product(),

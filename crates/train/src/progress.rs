@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 pub fn attach_renderer<M: PlasticModel>(
     training: SupervisedTraining<Trainee<M>>,
-    ctx: Arc<TrainContext<M>>,
+    ctx: Arc<TrainContext>,
     resume_epoch: Option<usize>,
     quiet: bool,
 ) -> SupervisedTraining<Trainee<M>> {

@@ -8,15 +8,15 @@ use burn::train::renderer::{EvaluationName, MetricState, MetricsRenderer, Metric
 use std::sync::Arc;
 
 /// Prints `epoch 3/10  train loss 0.1234 acc 96.12%  valid loss 0.0987 acc 97.02%  (4.1 s)`.
-pub struct PlainRenderer<M> {
-    ctx: Arc<TrainContext<M>>,
+pub struct PlainRenderer {
+    ctx: Arc<TrainContext>,
     total_epochs: usize,
     epoch: usize,
     quiet: bool,
 }
 
-impl<M> PlainRenderer<M> {
-    pub fn new(ctx: Arc<TrainContext<M>>, quiet: bool) -> Self {
+impl PlainRenderer {
+    pub fn new(ctx: Arc<TrainContext>, quiet: bool) -> Self {
         Self { ctx, total_epochs: 0, epoch: 0, quiet }
     }
 
@@ -41,16 +41,16 @@ impl<M> PlainRenderer<M> {
     }
 }
 
-impl<M: 'static> MetricsRendererTraining for PlainRenderer<M> {
+impl MetricsRendererTraining for PlainRenderer {
     fn update_train(&mut self, _state: MetricState) {}
     fn update_valid(&mut self, _state: MetricState) {}
 }
 
-impl<M: 'static> MetricsRendererEvaluation for PlainRenderer<M> {
+impl MetricsRendererEvaluation for PlainRenderer {
     fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
 }
 
-impl<M: 'static> TrainingProgressLogger for PlainRenderer<M> {
+impl TrainingProgressLogger for PlainRenderer {
     fn start(&mut self, total_epochs: usize, starting_epoch: usize, _items: Option<usize>, _label: Option<&str>) {
         self.total_epochs = total_epochs;
         self.epoch = starting_epoch;
@@ -70,7 +70,7 @@ impl<M: 'static> TrainingProgressLogger for PlainRenderer<M> {
     }
 }
 
-impl<M: 'static> EvaluationProgressLogger for PlainRenderer<M> {
+impl EvaluationProgressLogger for PlainRenderer {
     fn start_global_progress(&mut self, _total_tests: usize) {}
     fn start_test(&mut self, _name: &str, _total_items: usize) {}
     fn update_test_progress(&mut self, _items_processed: usize) {}
@@ -81,7 +81,7 @@ impl<M: 'static> EvaluationProgressLogger for PlainRenderer<M> {
     }
 }
 
-impl<M: Send + Sync + 'static> MetricsRenderer for PlainRenderer<M> {
+impl MetricsRenderer for PlainRenderer {
     fn manual_close(&mut self) {}
     fn register_metric(&mut self, _definition: MetricDefinition) {}
 }

@@ -6,11 +6,10 @@ use crate::datasets::{Splits, load_raw, prepare};
 use crate::device::parse_device;
 use crate::error::{Result, TrainError};
 use crate::evaluate::{Evaluation, evaluate};
-use crate::extension::{Penalty, StepRule};
+use crate::extension::Extensions;
 use crate::history::History;
 use crate::optim::{build_optimizer, build_schedule};
 use crate::params::count_params;
-use crate::renderer::PlainRenderer;
 use crate::report::{Results, write_report};
 use crate::stopper::{RunStopper, StopSignal};
 use crate::trainee::{TrainContext, Trainee};
@@ -38,18 +37,6 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// Extensions a method adds to a run (loss penalties and per-step rules).
-pub struct Extensions<M> {
-    pub penalties: Vec<Arc<dyn Penalty<M>>>,
-    pub rules: Vec<Arc<dyn StepRule<M>>>,
-}
-
-impl<M> Default for Extensions<M> {
-    fn default() -> Self {
-        Self { penalties: Vec::new(), rules: Vec::new() }
-    }
-}
-
 /// What a finished run returns (also written as `results.json`).
 pub struct RunSummary {
     pub dir: PathBuf,
@@ -58,8 +45,7 @@ pub struct RunSummary {
 
 /// Trains the model a config describes (`[model]`).
 pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
-    device.seed(config.seed);
+    let device = training_device(config)?;
     struct Builtin<'a> {
         config: &'a RunConfig,
         opts: &'a RunOptions,
@@ -77,10 +63,16 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
 /// Trains a model built by `init` on the config's device (seeded first): the entry point for a
 /// user's own [`PlasticModel`]. `[model]` in the config is ignored.
 pub fn train_with<M: PlasticModel>(config: &RunConfig, opts: &RunOptions, init: impl FnOnce(&Device) -> M) -> Result<RunSummary> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
-    device.seed(config.seed);
+    let device = training_device(config)?;
     let model = init(&device);
     train_model(config, model, &device, opts, Extensions::default())
+}
+
+/// The config's device with autodiff, seeded: models are created on it, as Burn's trainer expects.
+pub fn training_device(config: &RunConfig) -> Result<Device> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    device.seed(config.seed);
+    Ok(device.autodiff())
 }
 
 /// Loads a burnpack model file into `model`, with an error naming the file when it does not fit.
@@ -120,7 +112,7 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
     }
 }
 
-/// Trains `model` (already on `device`) as `config` says, with `ext`'s penalties and rules.
+/// Trains `model` (already on `device`, an autodiff device) as `config` says, with `ext`'s penalties and rules.
 pub fn train_model<M: PlasticModel>(
     config: &RunConfig,
     mut model: M,
@@ -165,18 +157,15 @@ pub fn train_model<M: PlasticModel>(
     let steps_per_epoch = splits.train.len().div_ceil(batch);
     let interrupter = Interrupter::new();
     opts.signal.attach(interrupter.clone());
-    let mut ctx = TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone());
-    ctx.penalties = ext.penalties;
-    ctx.rules = ext.rules;
-    let ctx = Arc::new(ctx);
+    let ctx = Arc::new(TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone(), ext));
     let trainee = Trainee::new(model, ctx.clone(), device);
     let params = count_params(&trainee.model);
 
     let optim = build_optimizer(&config.optimizer)?;
     let schedule = build_schedule(&config.schedule, config.optimizer.lr, steps_per_epoch * config.train.epochs)?;
     let first_epoch = resume_epoch.map_or(1, |e| e + 1);
-    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, config.seed, first_epoch, device.clone()));
-    let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone()));
+    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, config.seed, first_epoch, device.clone())?);
+    let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone().inner())?);
 
     let history_ctx = ctx.clone();
     let history_fn = Arc::new(move |epoch: usize| history_ctx.history.lock().map(|h| h.records_until(epoch)).unwrap_or_default());
@@ -210,8 +199,10 @@ pub fn train_model<M: PlasticModel>(
     let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::io(&model_path, e))?;
     write_atomic(&model_path, &bytes).map_err(|e| TrainError::io(&model_path, e))?;
 
-    let test: Option<Evaluation> =
-        config.train.test.then(|| evaluate(&model, splits.test.clone(), config.train.eval_batch_size, device));
+    let test: Option<Evaluation> = match config.train.test {
+        true => Some(evaluate(&model, splits.test.clone(), config.train.eval_batch_size, &device.clone().inner())?),
+        false => None,
+    };
     let epochs = ctx.history.lock().map(|h| h.records_until(usize::MAX)).unwrap_or_default();
     let results = Results::new(config, epochs, test, params, started.elapsed().as_secs_f64(), resume_epoch, stopped);
     write_report(&dir, &results)?;

@@ -11,10 +11,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Shared between the Ctrl-C handler and the training loop.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct StopSignal {
     presses: Arc<AtomicUsize>,
     interrupter: Arc<std::sync::Mutex<Option<Interrupter>>>,
+}
+
+impl std::fmt::Debug for StopSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopSignal").field("presses", &self.presses).finish()
+    }
 }
 
 impl StopSignal {
@@ -47,13 +53,13 @@ impl StopSignal {
 
 /// Burn's early-stopping hook, driven by our own per-epoch history.
 #[derive(Clone)]
-pub struct RunStopper<M> {
-    pub ctx: Arc<TrainContext<M>>,
+pub struct RunStopper {
+    pub ctx: Arc<TrainContext>,
     pub patience: Option<usize>,
     pub signal: StopSignal,
 }
 
-impl<M: Send + Sync + 'static> EarlyStoppingStrategy for RunStopper<M> {
+impl EarlyStoppingStrategy for RunStopper {
     fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
         if self.signal.requested() {
             tracing::info!("stopping after epoch {epoch} as asked (Ctrl-C); resume with --resume");

@@ -4,7 +4,8 @@
 //! accounting, a NaN/inf guard, global-norm clipping and per-step rules around the optimizer.
 
 use crate::clip::clip_global_norm;
-use crate::extension::{Penalty, StepRule};
+use crate::extension::Extensions;
+use std::any::Any;
 use crate::history::History;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -20,36 +21,48 @@ use std::sync::{Arc, Mutex};
 const UNKNOWN_STEP: u64 = u64::MAX;
 
 /// Shared, non-recorded state of one run: options, accounting, the stop handle and extensions.
-pub struct TrainContext<M> {
+///
+/// Not generic over the model: Burn's derive forbids a model type parameter in a skipped field,
+/// so the extensions (typed by the model) are stored type-erased.
+pub struct TrainContext {
     pub steps_per_epoch: usize,
     pub grad_clip_norm: Option<f32>,
     pub history: Mutex<History>,
     pub failure: Mutex<Option<String>>,
     pub interrupter: Interrupter,
-    pub penalties: Vec<Arc<dyn Penalty<M>>>,
-    pub rules: Vec<Arc<dyn StepRule<M>>>,
+    /// An `Extensions<M>` for the trained model type.
+    extensions: Arc<dyn Any + Send + Sync>,
     /// Mirror of the recorded step count, read from the module once (a host read) and then kept.
     step: AtomicU64,
 }
 
-impl<M> std::fmt::Debug for TrainContext<M> {
+impl std::fmt::Debug for TrainContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrainContext").field("steps_per_epoch", &self.steps_per_epoch).finish_non_exhaustive()
     }
 }
 
-impl<M> TrainContext<M> {
-    pub fn new(steps_per_epoch: usize, grad_clip_norm: Option<f32>, history: History, interrupter: Interrupter) -> Self {
+impl TrainContext {
+    pub fn new<M: 'static>(
+        steps_per_epoch: usize,
+        grad_clip_norm: Option<f32>,
+        history: History,
+        interrupter: Interrupter,
+        extensions: Extensions<M>,
+    ) -> Self {
         Self {
             steps_per_epoch: steps_per_epoch.max(1),
             grad_clip_norm,
             history: Mutex::new(history),
             failure: Mutex::new(None),
             interrupter,
-            penalties: Vec::new(),
-            rules: Vec::new(),
+            extensions: Arc::new(extensions),
             step: AtomicU64::new(UNKNOWN_STEP),
         }
+    }
+
+    fn extensions<M: 'static>(&self) -> Option<&Extensions<M>> {
+        self.extensions.downcast_ref::<Extensions<M>>()
     }
 
     pub fn failure(&self) -> Option<String> {
@@ -73,11 +86,11 @@ pub struct Trainee<M: PlasticModel> {
     /// Optimizer steps taken, `[1]`, not trainable.
     pub step: Param<Tensor<1>>,
     #[module(skip)]
-    pub ctx: Arc<TrainContext<M>>,
+    pub ctx: Arc<TrainContext>,
 }
 
 impl<M: PlasticModel> Trainee<M> {
-    pub fn new(model: M, ctx: Arc<TrainContext<M>>, device: &Device) -> Self {
+    pub fn new(model: M, ctx: Arc<TrainContext>, device: &Device) -> Self {
         let step = Param::from_tensor(Tensor::<1>::zeros([1], device)).set_require_grad(false);
         Self { model, step, ctx }
     }
@@ -111,7 +124,7 @@ pub fn score(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, f64, u64
     let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
     let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(targets).int().sum().float();
     let both = Tensor::cat(vec![loss.clone().detach().reshape([1]), correct.reshape([1])], 0);
-    let values = both.into_data().convert::<f64>().to_vec::<f64>().unwrap_or_else(|_| vec![f64::NAN, 0.0]);
+    let values = both.into_data().convert::<f64>().try_to_vec::<f64>().unwrap_or_else(|_| vec![f64::NAN, 0.0]);
     (loss, values[0], values[1].max(0.0) as u64)
 }
 
@@ -141,7 +154,7 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
             h.add_train(epoch, loss_value, correct, examples, 0.0);
         }
         let mut total = loss.clone();
-        for penalty in &self.ctx.penalties {
+        for penalty in self.ctx.extensions::<M>().map_or(&[][..], |e| &e.penalties[..]) {
             total = total + penalty.penalty(&self.model);
         }
         TrainOutput::new(self, total.backward(), ClassificationOutput::new(loss, logits, batch.targets))
@@ -157,12 +170,13 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
             None => grads,
         };
         let ctx = self.ctx.clone();
-        for rule in &ctx.rules {
+        let rules = ctx.extensions::<M>().map_or(&[][..], |e| &e.rules[..]);
+        for rule in rules {
             rule.before_step(&self.model, &grads, step);
         }
         self = optim.step(lr, self, grads);
         self.set_steps(step + 1);
-        for rule in &ctx.rules {
+        for rule in rules {
             self.model = rule.after_step(self.model, step);
         }
         self

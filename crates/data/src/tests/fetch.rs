@@ -40,6 +40,9 @@ fn fetch_skips_files_already_present_with_right_md5() {
         std::fs::copy(src.join(&file), dir.path().join("mnist").join(&file)).expect("copy");
     }
     let paths = fetch_mnist(dir.path()).expect("nothing to download");
-    let expected: Vec<_> = MNIST_FILES.iter().map(|n| dir.path().join("mnist").join(format!("{n}.gz"))).collect();
+    let expected: Vec<_> = MNIST_FILES
+        .iter()
+        .map(|n| dir.path().join("mnist").join(format!("{n}.gz")))
+        .collect();
     assert_eq!(paths, expected);
 }

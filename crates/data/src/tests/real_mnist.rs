@@ -27,7 +27,10 @@ fn bundled_train_is_first_15k_of_full_and_test_is_full_test() {
     assert_eq!(small.train.images.count, BUNDLED_TRAIN_COUNT);
     assert_eq!(small.test.images.count, BUNDLED_TEST_COUNT);
     let dim = 28 * 28;
-    assert_eq!(small.train.images.pixels, full.train.images.pixels[..BUNDLED_TRAIN_COUNT * dim]);
+    assert_eq!(
+        small.train.images.pixels,
+        full.train.images.pixels[..BUNDLED_TRAIN_COUNT * dim]
+    );
     assert_eq!(small.train.labels, full.train.labels[..BUNDLED_TRAIN_COUNT]);
     assert_eq!(small.test, full.test);
     assert_eq!(&small.train.labels[..10], &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
@@ -35,7 +38,15 @@ fn bundled_train_is_first_15k_of_full_and_test_is_full_test() {
 
 #[test]
 fn bundled_description_says_what_and_licence() {
-    for needle in ["15,000", "10,000", "LeCun", "Cortes", "Burges", "CC BY-SA 3.0", "0..15000"] {
+    for needle in [
+        "15,000",
+        "10,000",
+        "LeCun",
+        "Cortes",
+        "Burges",
+        "CC BY-SA 3.0",
+        "0..15000",
+    ] {
         assert!(BUNDLED_DESCRIPTION.contains(needle), "missing {needle:?}");
     }
 }
@@ -45,15 +56,28 @@ fn imageset_from_split_scales_and_normalizes_to_unit_stats() {
     let mut set = ImageSet::from_split(&full_mnist().train);
     assert_eq!((set.len(), set.dim(), set.num_classes), (60_000, 784, 10));
     // Image 0 (a "5"): its pixel sum in 0..=255 units is fixed by the file.
-    let raw0: u32 = full_mnist().train.images.pixels[..784].iter().map(|&p| u32::from(p)).sum();
+    let raw0: u32 = full_mnist().train.images.pixels[..784]
+        .iter()
+        .map(|&p| u32::from(p))
+        .sum();
     let scaled0: f32 = set.image(0).unwrap_or_default().iter().sum();
     assert!((scaled0 - raw0 as f32 / 255.0).abs() < 1e-3);
     assert!(set.features.iter().all(|&x| (0.0..=1.0).contains(&x)));
-    set.normalize(crate::MNIST_MEAN, crate::MNIST_STD).expect("valid stats");
+    set.normalize(crate::MNIST_MEAN, crate::MNIST_STD)
+        .expect("valid stats");
     let n = set.features.len() as f64;
     let mean = set.features.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = set.features.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    let var = set
+        .features
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n;
     assert!(mean.abs() < 1e-3, "normalized mean {mean}");
-    assert!((var.sqrt() - 1.0).abs() < 1e-3, "normalized std {}", var.sqrt());
+    assert!(
+        (var.sqrt() - 1.0).abs() < 1e-3,
+        "normalized std {}",
+        var.sqrt()
+    );
     assert!(set.normalize(0.0, 0.0).is_err());
 }
