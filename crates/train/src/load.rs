@@ -31,14 +31,24 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
             set(&mut table, key, toml::Value::String(value));
         }
     }
-    let config: RunConfig = table
-        .try_into()
-        .map_err(|e: toml::de::Error| TrainError::config(format!("{origin} with overrides"), e.message().trim()))?;
+    let config: RunConfig = table.clone().try_into().map_err(|e: toml::de::Error| blame_override(text, overrides, &e))?;
     crate::validate::validate(&config).map_err(|(key, msg)| {
         let at = find_key_line(text, &key).map(|l| format!(":{l}")).unwrap_or_default();
         TrainError::config(format!("{origin}{at}"), format!("{key}: {msg}"))
     })?;
     Ok(config)
+}
+
+/// Names the first `--set` (or environment variable) that makes the config invalid.
+fn blame_override(text: &str, overrides: &[String], err: &toml::de::Error) -> TrainError {
+    let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+    for item in overrides {
+        if apply_override(&mut table, item).is_ok() && table.clone().try_into::<RunConfig>().is_err() {
+            return TrainError::config(format!("--set {item}"), err.message().trim().replace('\n', " "));
+        }
+    }
+    let vars: Vec<&str> = ENV_KEYS.iter().map(|(var, _)| *var).collect();
+    TrainError::config(format!("environment ({})", vars.join(", ")), err.message().trim().replace('\n', " "))
 }
 
 /// Applies one `key=value` override.

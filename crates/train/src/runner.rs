@@ -90,7 +90,7 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
     for epoch in checkpoint_epochs(dir) {
         let files = ["model", "optim", "scheduler"].map(|n| checkpoint_path(dir, n, epoch));
         if !files.iter().all(|f| f.exists()) || !history_path(dir, epoch).exists() {
-            tracing::warn!("checkpoint of epoch {epoch} is incomplete; trying an older one");
+            tracing::info!("checkpoint of epoch {epoch} is incomplete; trying an older one");
             continue;
         }
         let check = load_model_file(model.clone(), &files[0]).and_then(|_| {
@@ -101,7 +101,7 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
         match check {
             Ok(_) => return Ok(Some(epoch)),
             Err(e) => {
-                tracing::warn!("skipping checkpoint of epoch {epoch}: {e}");
+                tracing::info!("skipping checkpoint of epoch {epoch}: {e}");
                 first_error.get_or_insert(e);
             }
         }

@@ -153,9 +153,19 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
         } else if let Ok(mut h) = self.ctx.history.lock() {
             h.add_train(epoch, loss_value, correct, examples, 0.0);
         }
+        let penalties = self.ctx.extensions::<M>().map_or(&[][..], |e| &e.penalties[..]);
         let mut total = loss.clone();
-        for penalty in self.ctx.extensions::<M>().map_or(&[][..], |e| &e.penalties[..]) {
+        for penalty in penalties {
             total = total + penalty.penalty(&self.model);
+        }
+        if !penalties.is_empty() && loss_value.is_finite() {
+            let with_penalties = total.clone().into_scalar::<f64>();
+            if !with_penalties.is_finite() {
+                self.ctx.fail(format!(
+                    "training stopped: the loss with penalties is {with_penalties} at step {} (epoch {epoch})",
+                    step + 1
+                ));
+            }
         }
         TrainOutput::new(self, total.backward(), ClassificationOutput::new(loss, logits, batch.targets))
     }

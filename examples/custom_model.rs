@@ -1,0 +1,57 @@
+//! A model defined outside plasticity trains through the same runner as the bundled ones.
+//!
+//! `cargo run --release --example custom_model`
+//!
+//! The model implements one trait, `PlasticModel`: `forward_hooked` computes the logits and
+//! routes each hidden pre-activation through the hook (so activation-space methods such as
+//! TauGate can gate it), and `insertion_points` lists those hidden layers.
+
+use plasticity::burn::module::Module;
+use plasticity::burn::nn::{Linear, LinearConfig};
+use plasticity::burn::tensor::{Device, Tensor};
+use plasticity::models::{Activation, ActivationHook, InsertionPoint, PlasticModel};
+use plasticity::train::{RunOptions, parse_config, train_with};
+
+/// `[batch, 784] -> 128 (GELU) -> 10`, a residual-free two-layer classifier.
+#[derive(Module, Debug)]
+struct TwoLayer {
+    hidden: Linear,
+    output: Linear,
+}
+
+impl TwoLayer {
+    fn new(device: &Device) -> Self {
+        Self { hidden: LinearConfig::new(784, 128).init(device), output: LinearConfig::new(128, 10).init(device) }
+    }
+}
+
+impl PlasticModel for TwoLayer {
+    fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
+        let z = self.hidden.forward(input);
+        let h = hook.activate(0, z, Activation::Gelu);
+        self.output.forward(h)
+    }
+
+    fn insertion_points(&self) -> Vec<InsertionPoint> {
+        vec![InsertionPoint { name: "hidden".into(), width: 128 }]
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Everything but the model comes from a config, as for `plasticity train`.
+    let config = parse_config(
+        r#"
+        name = "custom-model"
+        output_dir = "runs/custom-model"
+        [data]
+        valid_size = 1500
+        [train]
+        epochs = 2
+        "#,
+        "examples/custom_model.rs",
+        &[],
+    )?;
+    let summary = train_with(&config, &RunOptions::default(), TwoLayer::new)?;
+    println!("test accuracy {:?}; run directory {}", summary.results.test_accuracy, summary.dir.display());
+    Ok(())
+}
