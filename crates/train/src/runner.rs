@@ -134,7 +134,10 @@ pub fn train_model<M: PlasticModel>(
     }
 
     let resume_epoch = if opts.resume {
-        let found = last_complete_checkpoint(&ckpt_dir, &model)?;
+        // Checkpoints hold the whole Trainee (model + step count): probe with one.
+        let probe_ctx = TrainContext::new(1, None, History::default(), Interrupter::new(), Extensions::<M>::default());
+        let probe = Trainee::new(model.clone(), Arc::new(probe_ctx), device);
+        let found = last_complete_checkpoint(&ckpt_dir, &probe)?;
         if found.is_none() {
             tracing::warn!("--resume: no complete checkpoint in {}; starting from epoch 1", ckpt_dir.display());
         }

@@ -1,0 +1,147 @@
+//! End-to-end training through the library API, on real MNIST.
+
+mod common;
+
+use common::{config, param_values, shared_data, temp_dir};
+use plasticity::burn::module::Module;
+use plasticity::burn::nn::{Linear, LinearConfig};
+use plasticity::burn::tensor::{Device, Tensor};
+use plasticity::models::{Activation, ActivationHook, InsertionPoint, MlpConfig, PlasticModel};
+use plasticity::train::{RunOptions, StopSignal, load_model_file, train, train_with};
+
+const SMALL: &str = r#"
+name = "small"
+seed = 7
+[data]
+valid_size = 500
+train_subset = 3000
+[model]
+kind = "mlp"
+hidden = [64]
+[optimizer]
+kind = "adam"
+lr = 2e-3
+[schedule]
+kind = "cosine"
+warmup_steps = 10
+[train]
+epochs = 3
+batch_size = 64
+"#;
+
+fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
+    let device = Device::flex();
+    let model = MlpConfig { hidden: vec![64], ..MlpConfig::default() }.init(&device);
+    param_values(&load_model_file(model, &dir.join("model.bpk")).unwrap())
+}
+
+/// A run stopped after epoch 1 (Ctrl-C path) and resumed ends bit-identical to an
+/// uninterrupted run: same weights, same per-epoch losses.
+#[test]
+fn resume_is_bit_identical() {
+    let full_dir = temp_dir("full");
+    let full = train(&config(SMALL, &full_dir), &RunOptions::default()).unwrap();
+
+    let split_dir = temp_dir("split");
+    let cfg = config(SMALL, &split_dir);
+    let signal = StopSignal::new();
+    signal.press(); // as if Ctrl-C was pressed once during epoch 1
+    let first = train(&cfg, &RunOptions { signal, ..Default::default() }).unwrap();
+    assert_eq!(first.results.epochs.len(), 1, "the first press stops after the epoch's checkpoint");
+    assert!(split_dir.join("checkpoint/model-1.bpk").exists());
+    std::fs::remove_file(split_dir.join("model.bpk")).unwrap();
+
+    let resumed = train(&cfg, &RunOptions { resume: true, ..Default::default() }).unwrap();
+    assert_eq!(resumed.results.resumed_after_epoch, Some(1));
+    assert_eq!(resumed.results.epochs.len(), 3);
+    for (a, b) in full.results.epochs.iter().zip(&resumed.results.epochs) {
+        assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits(), "epoch {} train loss", a.epoch);
+        assert_eq!(a.valid_loss.to_bits(), b.valid_loss.to_bits(), "epoch {} valid loss", a.epoch);
+    }
+    assert_eq!(final_params(&full_dir), final_params(&split_dir));
+    assert_eq!(full.results.test_accuracy, resumed.results.test_accuracy);
+}
+
+/// The quickstart config reaches 0.95 test accuracy on the bundled subset.
+#[test]
+fn quickstart_reaches_095() {
+    let dir = temp_dir("quickstart");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/quickstart.toml")).unwrap();
+    let summary = train(&config(&text, &dir), &RunOptions { quiet: true, ..Default::default() }).unwrap();
+    let acc = summary.results.test_accuracy.unwrap();
+    assert!(acc >= 0.95, "quickstart test accuracy {acc}");
+    for file in ["results.json", "curves.png", "model.bpk", "config.toml", "run.log"] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["parameters"]["total"], 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
+    assert_eq!(json["epochs"].as_array().unwrap().len(), 8);
+    assert_eq!(json["provenance"]["burn_version"], "0.22.1");
+}
+
+/// An MLP on the full MNIST files reaches 0.98 test accuracy.
+#[test]
+fn full_mnist_mlp_reaches_098() {
+    let dir = temp_dir("full-mnist");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/mnist-mlp.toml")).unwrap();
+    let mut cfg = config(&text, &dir);
+    cfg.data.data_dir = Some(shared_data());
+    let summary = train(&cfg, &RunOptions { quiet: true, ..Default::default() }).unwrap();
+    assert_eq!(summary.results.epochs.iter().map(|e| e.train_examples).sum::<u64>(), 55_000 * 10);
+    let acc = summary.results.test_accuracy.unwrap();
+    assert!(acc >= 0.98, "full MNIST test accuracy {acc}");
+}
+
+/// A model defined only in this test trains through the runner and exposes its insertion point.
+#[derive(Module, Debug)]
+struct TestNet {
+    hidden: Linear,
+    output: Linear,
+}
+
+impl PlasticModel for TestNet {
+    fn forward_hooked(&self, x: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
+        self.output.forward(hook.activate(0, self.hidden.forward(x), Activation::Tanh))
+    }
+    fn insertion_points(&self) -> Vec<InsertionPoint> {
+        vec![InsertionPoint { name: "hidden".into(), width: 32 }]
+    }
+}
+
+fn test_net(device: &Device) -> TestNet {
+    TestNet { hidden: LinearConfig::new(784, 32).init(device), output: LinearConfig::new(32, 10).init(device) }
+}
+
+#[test]
+fn custom_model_trains() {
+    let dir = temp_dir("custom");
+    let cfg = config(&SMALL.replace("epochs = 3", "epochs = 2"), &dir);
+    let summary = train_with(&cfg, &RunOptions::default(), test_net).unwrap();
+    assert_eq!(summary.results.parameters.total, 784 * 32 + 32 + 32 * 10 + 10);
+    assert!(summary.results.test_accuracy.unwrap() > 0.8);
+}
+
+/// A model whose logits become NaN stops the run with a message naming the step.
+#[derive(Module, Debug)]
+struct NanNet {
+    output: Linear,
+}
+
+impl PlasticModel for NanNet {
+    fn forward_hooked(&self, x: Tensor<2>, _hook: &dyn ActivationHook) -> Tensor<2> {
+        self.output.forward(x).mul_scalar(f32::NAN)
+    }
+}
+
+#[test]
+fn nan_loss_stops_with_step() {
+    let dir = temp_dir("nan");
+    let err = train_with(&config(SMALL, &dir), &RunOptions::default(), |d: &Device| NanNet {
+        output: LinearConfig::new(784, 10).init(d),
+    })
+    .err()
+    .expect("a NaN loss must fail the run");
+    let msg = err.to_string();
+    assert!(msg.contains("NaN") && msg.contains("step 1 (epoch 1, batch 1)"), "{msg}");
+    assert!(!dir.join("model.bpk").exists());
+}
