@@ -35,7 +35,8 @@ pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
 
 /// The parameter table of the model `config` builds.
 pub fn inspect(config: &RunConfig) -> Result<String> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    // On the autodiff device, as for training: trainability is a property of tracked tensors.
+    let device = crate::runner::training_device(config)?;
     struct Table;
     impl WithModel for Table {
         type Output = String;

@@ -18,6 +18,8 @@ pub struct Splits {
 const STREAM_HOLDOUT: u64 = 1;
 const STREAM_SUBSET: u64 = 2;
 const STREAM_ROTATE: u64 = 3;
+/// The training loader's shuffle seed: epoch e then visits `permutation(n, mix(shuffle_seed, e))`.
+pub const STREAM_SHUFFLE: u64 = 4;
 
 /// Loads the configured dataset (bundled, or the full files from `data_dir`).
 pub fn load_raw(config: &DataConfig) -> Result<Mnist> {

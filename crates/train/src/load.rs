@@ -20,6 +20,10 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
     // First pass on the text itself, so errors carry the line of the offending key.
     toml::from_str::<RunConfig>(text).map_err(|e| toml_error(text, origin, &e))?;
     let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
+    // A file without [model] uses the default MLP; `--set model.hidden=...` then adjusts it.
+    if !table.contains_key("model") {
+        set(&mut table, "model.kind", toml::Value::String("mlp".into()));
+    }
     for item in overrides {
         apply_override(&mut table, item)?;
     }
@@ -42,6 +46,9 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
 /// Names the first `--set` (or environment variable) that makes the config invalid.
 fn blame_override(text: &str, overrides: &[String], err: &toml::de::Error) -> TrainError {
     let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+    if !table.contains_key("model") {
+        set(&mut table, "model.kind", toml::Value::String("mlp".into()));
+    }
     for item in overrides {
         if apply_override(&mut table, item).is_ok() && table.clone().try_into::<RunConfig>().is_err() {
             return TrainError::config(format!("--set {item}"), err.message().trim().replace('\n', " "));

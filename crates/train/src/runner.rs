@@ -2,7 +2,7 @@
 
 use crate::checkpoint::{AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history, write_atomic};
 use crate::config::RunConfig;
-use crate::datasets::{Splits, load_raw, prepare};
+use crate::datasets::{STREAM_SHUFFLE, Splits, load_raw, prepare};
 use crate::device::parse_device;
 use crate::error::{Result, TrainError};
 use crate::evaluate::{Evaluation, evaluate};
@@ -20,7 +20,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::Device;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::{Interrupter, Learner, SupervisedTraining};
-use plasticity_data::{EpochShuffleLoader, SequentialLoader};
+use plasticity_data::{EpochShuffleLoader, SequentialLoader, mix};
 use plasticity_models::{PlasticModel, WithModel};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,7 +54,8 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
     impl WithModel for Builtin<'_> {
         type Output = Result<RunSummary>;
         fn run<M: PlasticModel>(self, model: M) -> Result<RunSummary> {
-            train_model(self.config, model, &self.device, self.opts, Extensions::default())
+            let input = Some(self.config.model.input_features());
+            run_model(self.config, model, &self.device, self.opts, Extensions::default(), input)
         }
     }
     config.model.build(&device, Builtin { config, opts, device: device.clone() })
@@ -115,10 +116,22 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
 /// Trains `model` (already on `device`, an autodiff device) as `config` says, with `ext`'s penalties and rules.
 pub fn train_model<M: PlasticModel>(
     config: &RunConfig,
+    model: M,
+    device: &Device,
+    opts: &RunOptions,
+    ext: Extensions<M>,
+) -> Result<RunSummary> {
+    run_model(config, model, device, opts, ext, None)
+}
+
+/// [`train_model`], checking the data's features per example against `input` when known.
+fn run_model<M: PlasticModel>(
+    config: &RunConfig,
     mut model: M,
     device: &Device,
     opts: &RunOptions,
     ext: Extensions<M>,
+    input: Option<usize>,
 ) -> Result<RunSummary> {
     let started = Instant::now();
     let dir = config.run_dir();
@@ -129,6 +142,14 @@ pub fn train_model<M: PlasticModel>(
     let raw = load_raw(&config.data)?;
     let splits: Splits = prepare(&raw, &config.data, config.seed)?;
     tracing::info!("data: {} train, {} valid, {} test examples", splits.train.len(), splits.valid.len(), splits.test.len());
+    if let Some(input) = input
+        && input != splits.train.dim()
+    {
+        return Err(TrainError::config(
+            "model",
+            format!("the model takes {input} features per example, but the images have {}", splits.train.dim()),
+        ));
+    }
     if let Some(from) = &config.init_from {
         model = load_model_file(model, &from.join("model.bpk"))?;
     }
@@ -167,7 +188,7 @@ pub fn train_model<M: PlasticModel>(
     let optim = build_optimizer(&config.optimizer)?;
     let schedule = build_schedule(&config.schedule, config.optimizer.lr, steps_per_epoch * config.train.epochs)?;
     let first_epoch = resume_epoch.map_or(1, |e| e + 1);
-    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, config.seed, first_epoch, device.clone())?);
+    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, mix(config.seed, STREAM_SHUFFLE), first_epoch, device.clone())?);
     let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone().inner())?);
 
     let history_ctx = ctx.clone();

@@ -1,0 +1,166 @@
+//! The `plasticity` binary as a user meets it: one clear line and a non-zero exit for bad input,
+//! and a run killed with SIGKILL that resumes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plasticity"));
+    cmd.env_remove("RUST_LOG").env_remove("PLASTICITY_DEVICE");
+    cmd
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+fn shared_mnist() -> PathBuf {
+    let dir = std::env::var_os("PLASTICITY_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/data"))
+        .join("mnist");
+    assert!(dir.is_dir(), "real MNIST files missing at {} (set PLASTICITY_DATA)", dir.display());
+    dir
+}
+
+/// Exit code 1 and exactly one line on stderr, starting with `error:`, containing every `needle`.
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "`{needle}` not in: {stderr}");
+    }
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
+}
+
+#[test]
+fn misspelt_config_key_names_key_and_line() {
+    let dir = temp("misspelt");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "name = \"x\"\n\n[optimizer]\nkind = \"adam\"\nlearning_rate = 0.1\n").unwrap();
+    let out = bin().arg("train").arg(&config).output().unwrap();
+    assert_one_line_error(&out, &["bad.toml:5:1", "unknown field `learning_rate`", "expected one of", "`lr`"]);
+}
+
+#[test]
+fn invalid_value_and_bad_override_are_named() {
+    let dir = temp("invalid");
+    let config = dir.join("c.toml");
+    std::fs::write(&config, "[train]\nepochs = 0\n").unwrap();
+    let out = bin().arg("train").arg(&config).output().unwrap();
+    assert_one_line_error(&out, &["c.toml:2", "train.epochs", "at least 1"]);
+    let out = bin().args(["train"]).arg(repo("configs/quickstart.toml")).args(["--set", "train.epochs=many"]).output().unwrap();
+    assert_one_line_error(&out, &["--set train.epochs=many", "expected usize"]);
+}
+
+#[test]
+fn truncated_idx_file_is_named() {
+    let dir = temp("truncated");
+    let mnist = dir.join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    for name in ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+        std::fs::copy(shared_mnist().join(name), mnist.join(name)).unwrap();
+    }
+    let full = std::fs::read(shared_mnist().join("train-images-idx3-ubyte.gz")).unwrap();
+    std::fs::write(mnist.join("train-images-idx3-ubyte.gz"), &full[..full.len() / 3]).unwrap();
+    let out = bin()
+        .arg("train")
+        .arg(repo("configs/mnist-mlp.toml"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("--output-dir")
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["train-images-idx3-ubyte.gz"]);
+}
+
+const SMALL: &[&str] = &["--set", "data.train_subset=2000", "--set", "data.valid_size=500", "--set", "model.hidden=[32]"];
+
+#[test]
+fn checkpoint_from_a_different_model_is_refused() {
+    let dir = temp("mismatch");
+    let run = dir.join("run");
+    let ok = bin()
+        .arg("-q")
+        .arg("train")
+        .arg(repo("configs/quickstart.toml"))
+        .args(SMALL)
+        .args(["--set", "train.epochs=1", "--output-dir"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // Resume the run with a wider model: its checkpoint cannot load.
+    let out = bin()
+        .arg("train")
+        .arg(repo("configs/quickstart.toml"))
+        .args(SMALL)
+        .args(["--set", "model.hidden=[48]", "--resume", "--output-dir"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["model-1.bpk", "does not fit this model", "shape mismatch"]);
+    // Evaluate its model.bpk as a CNN: the same.
+    let out = bin().arg("eval").arg("--run").arg(&run).args(["--set", "model={ kind = \"cnn\" }"]).output().unwrap();
+    assert_one_line_error(&out, &["model.bpk", "does not fit this model"]);
+}
+
+#[test]
+fn inspect_prints_trainable_table() {
+    let out = bin().arg("inspect").arg(repo("configs/quickstart.toml")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("hidden.0.weight") && stdout.contains("[784, 256]"), "{stdout}");
+    assert!(stdout.contains("trainable params: 269322 || all params: 269322 || trainable%: 100.0000"), "{stdout}");
+}
+
+/// SIGKILL mid-epoch, then `--resume`: the run continues from the last complete checkpoint
+/// and finishes with every epoch in results.json.
+#[test]
+fn sigkill_mid_epoch_then_resume_finishes() {
+    let dir = temp("sigkill");
+    let run = dir.join("run");
+    let args = |cmd: &mut Command| {
+        cmd.arg("-q")
+            .arg("train")
+            .arg(repo("configs/quickstart.toml"))
+            .args(["--set", "data.valid_size=500", "--set", "train.epochs=30", "--set", "train.batch_size=32"])
+            .arg("--output-dir")
+            .arg(&run);
+    };
+    let mut cmd = bin();
+    args(&mut cmd);
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let ckpt = run.join("checkpoint/history-2.json");
+    let start = Instant::now();
+    while !ckpt.exists() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
+        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300)); // well inside epoch 3
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    assert!(!run.join("results.json").exists(), "killed before the end");
+
+    let mut cmd = bin();
+    args(&mut cmd);
+    let out = cmd.arg("--resume").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["epochs"].as_array().unwrap().len(), 30);
+    assert!(results["resumed_after_epoch"].as_u64().unwrap() >= 2);
+    assert!(results["test_accuracy"].as_f64().unwrap() > 0.9);
+}

@@ -1,0 +1,70 @@
+//! Config parsing: errors name the key, the line and what was expected; precedence is
+//! flag (--set) > config file > environment.
+
+use plasticity_train::config::{Dataset, OptimizerKind};
+use plasticity_train::parse_config;
+
+fn err(text: &str, overrides: &[&str]) -> String {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    parse_config(text, "run.toml", &overrides).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let c = parse_config("", "run.toml", &[]).unwrap();
+    assert_eq!(c.seed, 42);
+    assert_eq!(c.device, "flex");
+    assert_eq!(c.data.dataset, Dataset::MnistBundled);
+    assert_eq!(c.data.valid_size, 5000);
+    assert_eq!(c.optimizer.kind, OptimizerKind::Adam);
+    assert_eq!(c.optimizer.eps, 1e-8); // PyTorch's, not Burn's 1e-5
+    assert_eq!((c.train.epochs, c.train.batch_size), (10, 128));
+}
+
+#[test]
+fn unknown_key_names_key_line_and_column() {
+    let e = err("seed = 1\n[train]\nepochs = 2\nbatchsize = 3\n", &[]);
+    assert!(e.starts_with("run.toml:4:1: unknown field `batchsize`"), "{e}");
+    assert!(e.contains("`batch_size`"), "{e}");
+    let e = err("[model]\nkind = \"mlp\"\nwidths = [3]\n", &[]);
+    assert!(e.contains("unknown field `widths`") && e.contains("`hidden`"), "{e}");
+    let e = err("[model]\nkind = \"transformer\"\n", &[]);
+    assert!(e.contains("transformer") && e.contains("mlp"), "{e}");
+}
+
+#[test]
+fn wrong_type_and_invalid_value() {
+    let e = err("[optimizer]\nlr = \"fast\"\n", &[]);
+    assert!(e.starts_with("run.toml:2:6:") && e.contains("expected f64"), "{e}");
+    let e = err("[data]\nrotate_fraction = 1.5\n", &[]);
+    assert_eq!(e, "run.toml:2: data.rotate_fraction: must be in [0, 1], got 1.5");
+    let e = err("device = \"tpu\"\n", &[]);
+    assert!(e.contains("unknown device `tpu`"), "{e}");
+}
+
+#[test]
+fn overrides_beat_file_and_are_blamed() {
+    let c = parse_config("seed = 1\n[train]\nepochs = 2\n", "run.toml", &["train.epochs=5".into(), "seed=9".into()]).unwrap();
+    assert_eq!((c.seed, c.train.epochs), (9, 5));
+    let c = parse_config("", "run.toml", &["model.hidden=[32, 16]".into(), "name=plain-word".into()]).unwrap();
+    assert_eq!(c.name, "plain-word");
+    let e = err("", &["train.epochs=many"]);
+    assert!(e.starts_with("--set train.epochs=many:") && e.contains("expected usize"), "{e}");
+    let e = err("", &["nonsense"]);
+    assert!(e.contains("not key=value"), "{e}");
+}
+
+/// The environment fills keys that neither the file nor a flag sets (one test owns the variable).
+#[test]
+fn environment_is_the_last_resort() {
+    // SAFETY: no other test in this binary reads or writes PLASTICITY_DATA.
+    unsafe { std::env::set_var("PLASTICITY_DATA", "/from/env") };
+    let from_env = parse_config("", "run.toml", &[]).unwrap();
+    let from_file = parse_config("[data]\ndata_dir = \"/from/file\"\n", "run.toml", &[]).unwrap();
+    let from_flag =
+        parse_config("[data]\ndata_dir = \"/from/file\"\n", "run.toml", &["data.data_dir=\"/from/flag\"".into()]).unwrap();
+    unsafe { std::env::remove_var("PLASTICITY_DATA") };
+    assert_eq!(from_env.data.data_dir.unwrap().to_str(), Some("/from/env"));
+    assert_eq!(from_file.data.data_dir.unwrap().to_str(), Some("/from/file"));
+    assert_eq!(from_flag.data.data_dir.unwrap().to_str(), Some("/from/flag"));
+}

@@ -1,0 +1,110 @@
+//! The hooks later methods use: per-step rules, loss penalties, global-norm clipping.
+
+use burn::module::{Module, Param};
+use burn::nn::LinearConfig;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use plasticity_models::{Mlp, MlpConfig};
+use plasticity_train::clip::{clip_global_norm, global_norm};
+use plasticity_train::runner::training_device;
+use plasticity_train::{Extensions, Penalty, RunOptions, StepRule, parse_config, train_model};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn run_config(name: &str) -> plasticity_train::RunConfig {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ext-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = "seed = 5\n[data]\nvalid_size = 500\ntrain_subset = 1000\n[model]\nkind = \"mlp\"\nhidden = [16]\n[train]\nepochs = 2\nbatch_size = 100\n";
+    parse_config(text, "test", &[format!("output_dir=\"{}\"", dir.display())]).unwrap()
+}
+
+/// Zeroes the output bias after every optimizer step and counts its calls.
+struct ZeroOutputBias(AtomicU64);
+
+impl StepRule<Mlp> for ZeroOutputBias {
+    fn name(&self) -> &str {
+        "zero-output-bias"
+    }
+    fn after_step(&self, mut model: Mlp, step: u64) -> Mlp {
+        assert_eq!(step, self.0.fetch_add(1, Ordering::SeqCst), "steps are counted from 0");
+        model.output.bias = model.output.bias.map(|bias| {
+            bias.map(|b| {
+                let trainable = b.is_require_grad();
+                b.zeros_like().detach().set_require_grad(trainable)
+            })
+        });
+        model
+    }
+}
+
+#[test]
+fn step_rule_runs_after_every_update() {
+    let config = run_config("rule");
+    let device = training_device(&config).unwrap();
+    let model = MlpConfig { hidden: vec![16], ..Default::default() }.init(&device);
+    let rule = Arc::new(ZeroOutputBias(AtomicU64::new(0)));
+    let ext = Extensions { penalties: vec![], rules: vec![rule.clone()] };
+    let summary = train_model(&config, model, &device, &RunOptions::default(), ext).unwrap();
+    assert_eq!(rule.0.load(Ordering::SeqCst), 20, "1000 examples / 100 per batch × 2 epochs");
+    let saved = plasticity_train::load_model_file(
+        MlpConfig { hidden: vec![16], ..Default::default() }.init(&Device::flex()),
+        &summary.dir.join("model.bpk"),
+    )
+    .unwrap();
+    let bias = saved.output.bias.unwrap().val().into_data().to_vec::<f32>().unwrap();
+    assert!(bias.iter().all(|&b| b == 0.0), "{bias:?}");
+    assert!(summary.results.test_accuracy.unwrap() > 0.5);
+}
+
+/// λ‖W‖² on the hidden weights: a large λ shrinks them compared with no penalty.
+struct L2(f32);
+
+impl Penalty<Mlp> for L2 {
+    fn name(&self) -> &str {
+        "l2"
+    }
+    fn penalty(&self, model: &Mlp) -> Tensor<1> {
+        model.hidden[0].weight.val().powi_scalar(2).sum().mul_scalar(self.0)
+    }
+}
+
+fn hidden_norm(config: &plasticity_train::RunConfig, penalties: Vec<Arc<dyn Penalty<Mlp>>>) -> f32 {
+    let device = training_device(config).unwrap();
+    let model = MlpConfig { hidden: vec![16], ..Default::default() }.init(&device);
+    let summary = train_model(config, model, &device, &RunOptions::default(), Extensions { penalties, rules: vec![] }).unwrap();
+    let saved = plasticity_train::load_model_file(
+        MlpConfig { hidden: vec![16], ..Default::default() }.init(&Device::flex()),
+        &summary.dir.join("model.bpk"),
+    )
+    .unwrap();
+    saved.hidden[0].weight.val().powi_scalar(2).sum().sqrt().into_scalar::<f32>()
+}
+
+#[test]
+fn penalty_is_added_to_the_loss() {
+    let plain = hidden_norm(&run_config("plain"), vec![]);
+    let penalised = hidden_norm(&run_config("l2"), vec![Arc::new(L2(1.0))]);
+    assert!(penalised < 0.5 * plain, "penalised {penalised} vs plain {plain}");
+}
+
+/// Clipping scales all gradients together, like torch.nn.utils.clip_grad_norm_.
+#[test]
+fn global_norm_clipping_matches_hand_values() {
+    let device = Device::flex();
+    let layer = LinearConfig::new(2, 2).init(&device);
+    let mut grads = GradientsParams::new();
+    // weight grad [[3, 0], [0, 0]] and bias grad [0, 4]: global norm 5.
+    grads.register(layer.weight.id, Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 0.0, 0.0, 0.0], [2, 2]), &device));
+    let bias_id = layer.bias.as_ref().map(|b: &Param<Tensor<1>>| b.id).unwrap();
+    grads.register(bias_id, Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device));
+    assert!((global_norm(&layer, &grads) - 5.0).abs() < 1e-6);
+    let clipped = clip_global_norm(&layer, grads, 1.0);
+    let w = clipped.get::<2>(layer.weight.id).unwrap().into_data().to_vec::<f32>().unwrap();
+    let b = clipped.get::<1>(bias_id).unwrap().into_data().to_vec::<f32>().unwrap();
+    // factor = 1 / (5 + 1e-6)
+    assert!((w[0] - 0.6).abs() < 1e-5 && (b[1] - 0.8).abs() < 1e-5, "{w:?} {b:?}");
+    assert!((global_norm(&layer, &clipped) - 1.0).abs() < 1e-5);
+    // Under the limit: unchanged.
+    let unchanged = clip_global_norm(&layer, clipped, 10.0);
+    assert!((global_norm(&layer, &unchanged) - 1.0).abs() < 1e-5);
+}

@@ -1,0 +1,25 @@
+# Convenience recipes; each is a plain cargo command you can run without just.
+
+# Train the quickstart config on the bundled MNIST subset.
+quickstart:
+    cargo run --release -p plasticity-cli -- train configs/quickstart.toml
+
+# The test suite (flex). Real MNIST is read from ../shared/data or $PLASTICITY_DATA.
+test:
+    cargo test --workspace
+
+# What CI runs.
+ci:
+    bash .ci/run
+
+# Train-step benchmark: flex and ndarray against PyTorch; writes docs/benchmarks.md.
+bench:
+    bash scripts/bench.sh
+
+# Short training on wgpu (lavapipe's software Vulkan on CPU machines) compared with flex.
+wgpu-smoke:
+    bash scripts/wgpu_smoke.sh
+
+# Full MNIST MLP experiment (writes experiments/mnist-mlp/results.json).
+mnist-mlp:
+    cargo run --release -p plasticity-cli -- train configs/mnist-mlp.toml --data-dir ${PLASTICITY_DATA:-../shared/data} --output-dir experiments/mnist-mlp/run
