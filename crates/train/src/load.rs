@@ -19,11 +19,7 @@ pub fn load_config(path: &Path, overrides: &[String]) -> Result<RunConfig> {
 pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<RunConfig> {
     // First pass on the text itself, so errors carry the line of the offending key.
     toml::from_str::<RunConfig>(text).map_err(|e| toml_error(text, origin, &e))?;
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-    // A file without [model] uses the default MLP; `--set model.hidden=...` then adjusts it.
-    if !table.contains_key("model") {
-        set(&mut table, "model.kind", toml::Value::String("mlp".into()));
-    }
+    let mut table = base_table(text).map_err(|e| toml_error(text, origin, &e))?;
     for item in overrides {
         apply_override(&mut table, item)?;
     }
@@ -43,12 +39,19 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
     Ok(config)
 }
 
-/// Names the first `--set` (or environment variable) that makes the config invalid.
-fn blame_override(text: &str, overrides: &[String], err: &toml::de::Error) -> TrainError {
-    let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+/// The file's table, before overrides. A file without `[model]` uses the default MLP, so that
+/// `--set model.hidden=[...]` adjusts it.
+fn base_table(text: &str) -> Result<toml::Table, toml::de::Error> {
+    let mut table: toml::Table = toml::from_str(text)?;
     if !table.contains_key("model") {
         set(&mut table, "model.kind", toml::Value::String("mlp".into()));
     }
+    Ok(table)
+}
+
+/// Names the first `--set` (or environment variable) that makes the config invalid.
+fn blame_override(text: &str, overrides: &[String], err: &toml::de::Error) -> TrainError {
+    let mut table = base_table(text).unwrap_or_default();
     for item in overrides {
         if apply_override(&mut table, item).is_ok() && table.clone().try_into::<RunConfig>().is_err() {
             return TrainError::config(format!("--set {item}"), err.message().trim().replace('\n', " "));

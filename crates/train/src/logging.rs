@@ -41,9 +41,11 @@ impl<'a> MakeWriter<'a> for RunLogWriter {
 /// Installs the global subscriber. `verbosity`: -1 quiet (errors), 0 warnings, 1 info, 2+ debug.
 /// `RUST_LOG` overrides the stderr level. The run log always records info and above.
 pub fn init_logging(verbosity: i8) {
+    // At the default level, Burn's trainer stays quiet: the errors it logs come back to us in
+    // its `LearningResult` and are printed once, as the command's one-line error.
     let level = match verbosity {
-        i8::MIN..=-1 => "error",
-        0 => "warn",
+        i8::MIN..=-1 => "error,burn_train=off",
+        0 => "warn,burn_train=off",
         1 => "info",
         _ => "debug",
     };

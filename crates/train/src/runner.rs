@@ -214,7 +214,9 @@ fn run_model<M: PlasticModel>(
         return Err(TrainError::Run(failure));
     }
     if let Some(error) = &result.error {
-        return Err(TrainError::Run(format!("training stopped: {error}")));
+        // Burn wraps checkpoint I/O errors as "Checkpoint error: Unknown error: `<path>: <cause>`".
+        let cause = error.to_string().replace("Checkpoint error: Unknown error: ", "checkpoint write failed: ");
+        return Err(TrainError::Run(format!("training stopped: {cause}")));
     }
     let stopped = result.interrupted.as_ref().map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
     let model = result.model.model;
