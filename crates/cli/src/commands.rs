@@ -84,6 +84,14 @@ fn toml_string(s: &str) -> String {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  plasticity train configs/quickstart.toml
+  plasticity train configs/mnist-mlp.toml --data-dir ../shared/data
+  plasticity train configs/quickstart.toml --seed 3 --set optimizer.lr=3e-3 --set train.epochs=4
+  plasticity train configs/quickstart.toml --resume
+
+Ctrl-C once finishes the current epoch and writes its checkpoint; twice stops at once.
+A flag beats the config file, which beats PLASTICITY_DATA / PLASTICITY_DEVICE.")]
 struct TrainArgs {
     /// The run's TOML config file.
     config: PathBuf,
@@ -98,6 +106,10 @@ struct TrainArgs {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  plasticity eval --run runs/quickstart
+  plasticity eval --run runs/quickstart --set data.rotate_degrees=45     # the same model on rotated digits
+  plasticity eval --run runs/mnist-mlp --data-dir ../shared/data")]
 struct EvalArgs {
     /// A run directory written by `plasticity train` (holds config.toml and model.bpk).
     #[arg(long, value_name = "DIR")]

@@ -82,3 +82,46 @@ impl EarlyStoppingStrategy for RunStopper {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extension::Extensions;
+    use crate::history::History;
+    use burn::train::metric::store::LogEventStore;
+
+    fn stopper(losses: &[f64], patience: Option<usize>) -> RunStopper {
+        let mut history = History::default();
+        for (i, &loss) in losses.iter().enumerate() {
+            history.add_valid(i + 1, loss, 0, 1);
+        }
+        let ctx = TrainContext::new(1, None, history, Interrupter::new(), Extensions::<()>::default());
+        RunStopper { ctx: Arc::new(ctx), patience, signal: StopSignal::new() }
+    }
+
+    #[test]
+    fn patience_counts_epochs_since_the_best_validation_loss() {
+        let store = EventStoreClient::new(LogEventStore::default());
+        let losses = [1.0, 0.5, 0.6, 0.7, 0.4];
+        let mut s = stopper(&losses, Some(2));
+        let stops: Vec<bool> = (1..=losses.len()).map(|e| s.should_stop(e, &store)).collect();
+        // best at epoch 2; epoch 4 is two epochs later.
+        assert_eq!(stops, [false, false, false, true, false]);
+        let mut never = stopper(&losses, None);
+        assert!(!(1..=5).any(|e| never.should_stop(e, &store)));
+    }
+
+    #[test]
+    fn first_ctrl_c_stops_after_the_epoch_second_interrupts() {
+        let store = EventStoreClient::new(LogEventStore::default());
+        let mut s = stopper(&[1.0], None);
+        let interrupter = Interrupter::new();
+        s.signal.attach(interrupter.clone());
+        assert!(!s.should_stop(1, &store));
+        assert_eq!(s.signal.press(), 1);
+        assert!(!interrupter.should_stop(), "the first press lets the epoch finish");
+        assert!(s.should_stop(1, &store));
+        assert_eq!(s.signal.press(), 2);
+        assert!(interrupter.should_stop());
+    }
+}
