@@ -1,1 +1,28 @@
+//! Parameter-efficient fine-tuning for any Burn model: MiSS/Bone/Bat, LoRA and IA3 as
+//! weight reparameterizations (Burn's `Reparameterization` API: the layer code is unchanged and
+//! `Param::val()` returns the adapted weight), and TauGate as an activation hook.
+//!
+//! Every weight-space method follows the same path: a serde config (`deny_unknown_fields`), peft's
+//! target selection ([`target::select_targets`], checked before anything is attached), then
+//! [`adapter::attach`], which freezes every base parameter and attaches the method's adapter.
+//! Merge with Burn's `Module::materialize()`; each method offers `unmerge` on plain tensors.
+//!
+//! Layout: Burn stores a Linear weight as `[d_in, d_out]`, the transpose of PyTorch/peft. Every
+//! doc comment says which layout its formula uses. Specification: `shared/specs/peft.md`.
 
+pub mod adapter;
+pub mod census;
+pub mod error;
+pub mod ia3;
+pub mod lora;
+pub mod miss;
+pub mod target;
+pub mod taugate;
+
+pub use census::{ParamCensus, ParamEntry};
+pub use error::PeftError;
+pub use ia3::{Ia3, Ia3Config};
+pub use lora::{LoraConfig, LoraInit};
+pub use miss::{MissBat, MissBone, MissConfig, MissMini, MissVariant};
+pub use target::{Selection, TargetModules, select_targets};
+pub use taugate::{GateSet, NeuronGate, TauGateConfig};

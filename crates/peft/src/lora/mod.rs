@@ -1,0 +1,104 @@
+//! LoRA (Hu et al. 2021; peft `tuners/lora`), peft.md §4.1, on Burn's built-in `LoraAdapter`.
+
+mod config;
+
+pub use config::{LoraConfig, LoraInit};
+
+use crate::PeftError;
+use crate::adapter::{AdapterFactory, attach};
+use crate::target::{Selection, select_targets};
+use burn::module::{Lora, LoraAdapter, Module, Param};
+use burn::tensor::{Device, Distribution, Tensor};
+
+const METHOD: &str = "LoRA";
+
+impl LoraConfig {
+    /// Freeze `model` and attach a LoRA adapter to each selected Linear weight.
+    pub fn apply<M: Module>(&self, model: M) -> Result<M, PeftError> {
+        let selection = self.check(&model)?;
+        let burn_init = matches!(self.init, LoraInit::Burn | LoraInit::Gaussian);
+        if burn_init && !self.use_rslora {
+            // Burn's Lora: A ~ N(0, 1/r), B = 0, scale alpha / r, freezes every float param.
+            return Ok(
+                model.apply_lora(Lora::new(self.r, self.alpha).set_param_group(selection.group))
+            );
+        }
+        Ok(attach(
+            model,
+            &selection,
+            LoraFactory {
+                r: self.r,
+                init: self.init,
+                scale: self.scale(),
+            },
+        ))
+    }
+
+    /// The checks of [`apply`](Self::apply), returning the selection.
+    pub fn check<M: Module>(&self, model: &M) -> Result<Selection, PeftError> {
+        if self.r == 0 {
+            return Err(PeftError::Config {
+                method: METHOD,
+                key: "r",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        if !self.alpha.is_finite() {
+            let value = self.alpha.to_string();
+            return Err(PeftError::Config {
+                method: METHOD,
+                key: "alpha",
+                value,
+                reason: "must be finite".into(),
+            });
+        }
+        if self.dropout != 0.0 {
+            return Err(PeftError::Config {
+                method: METHOD,
+                key: "dropout",
+                value: self.dropout.to_string(),
+                reason: "LoRA dropout acts on the layer input, but a Burn reparameterization sees only the weight; \
+                         dropout needs an insertion point in the layer's forward. Use 0.0"
+                    .into(),
+            });
+        }
+        select_targets(
+            model,
+            METHOD,
+            &self.target_modules,
+            self.exclude_modules.as_ref(),
+            true,
+        )
+    }
+}
+
+struct LoraFactory {
+    r: usize,
+    init: LoraInit,
+    scale: f64,
+}
+
+impl AdapterFactory for LoraFactory {
+    type Reparam = LoraAdapter;
+    fn create(&mut self, _path: &str, [d_in, d_out]: [usize; 2], device: &Device) -> LoraAdapter {
+        let distribution = match self.init {
+            // kaiming_uniform_(a=√5) on peft's A [r, in]: bound = √(6/((1+5)·fan_in)) = 1/√d_in.
+            LoraInit::Peft => {
+                let bound = 1.0 / (d_in as f64).sqrt();
+                Distribution::Uniform(-bound, bound)
+            }
+            LoraInit::Gaussian | LoraInit::Burn => Distribution::Normal(0.0, 1.0 / self.r as f64),
+        };
+        LoraAdapter {
+            a: Param::from_tensor(Tensor::random([d_in, self.r], distribution, device)),
+            b: Param::from_tensor(Tensor::zeros([self.r, d_out], device)),
+            scale: self.scale,
+        }
+    }
+}
+
+/// Undo a merge: `W = W' − scale · A·B`. `merged: [d_in, d_out]` (Burn layout).
+pub fn unmerge_lora(merged: Tensor<2>, adapter: &LoraAdapter) -> Tensor<2> {
+    merged - adapter.delta()
+}
