@@ -8,6 +8,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::params::{format_table, param_rows};
 use crate::runner::load_model_file;
 use plasticity_models::{PlasticModel, WithModel};
+use plasticity_peft::GateSet;
 use std::path::Path;
 
 /// Evaluates `<run>/model.bpk` on the test split described by `config` (the run's own
@@ -16,33 +17,69 @@ pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
     let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
     let raw = load_raw(&config.data)?;
     let test = prepare_test(&raw, &config.data, config.seed)?;
-    let model_path = run.join("model.bpk");
     struct Eval<'a> {
-        path: &'a Path,
+        config: &'a RunConfig,
+        run: &'a Path,
         test: std::sync::Arc<plasticity_data::ImageSet>,
-        batch: usize,
         device: burn::tensor::Device,
     }
     impl WithModel for Eval<'_> {
         type Output = Result<Evaluation>;
         fn run<M: PlasticModel>(self, model: M) -> Result<Evaluation> {
-            let model = load_model_file(model, self.path)?;
-            Ok(evaluate(&model, self.test, self.batch, &self.device)?)
+            let (model, gates) = load_run_model(model, self.config, self.run, &self.device)?;
+            let forward = |x| match &gates {
+                Some(g) => model.forward_hooked(x, g),
+                None => model.forward(x),
+            };
+            Ok(evaluate(forward, self.test, self.config.train.eval_batch_size, &self.device)?)
         }
     }
-    config.model.build(&device, Eval { path: &model_path, test, batch: config.train.eval_batch_size, device: device.clone() })
+    config.model.build(&device, Eval { config, run, test, device: device.clone() })
+}
+
+/// The model of a finished run: built from its config, adapted as its `[peft]` says, with
+/// `model.bpk` (and `gates.bpk` for TauGate) loaded.
+pub fn load_run_model<M: PlasticModel>(
+    model: M,
+    config: &RunConfig,
+    run: &Path,
+    device: &burn::tensor::Device,
+) -> Result<(M, Option<GateSet>)> {
+    let _ = param_rows(&model); // initialise lazy params before adapting (burn-0.22 §11.7)
+    let (model, gates) = match &config.peft {
+        Some(method) => crate::peft::attach(model, method, device)?,
+        None => (model, None),
+    };
+    let model = load_model_file(model, &run.join("model.bpk"))?;
+    let gates = match gates {
+        Some(g) => Some(load_model_file(g, &run.join("gates.bpk"))?),
+        None => None,
+    };
+    Ok((model, gates))
 }
 
 /// The parameter table of the model `config` builds.
 pub fn inspect(config: &RunConfig) -> Result<String> {
     // On the autodiff device, as for training: trainability is a property of tracked tensors.
     let device = crate::runner::training_device(config)?;
-    struct Table;
-    impl WithModel for Table {
-        type Output = String;
-        fn run<M: PlasticModel>(self, model: M) -> String {
-            format_table(&param_rows(&model))
+    struct Table<'a>(&'a RunConfig, burn::tensor::Device);
+    impl WithModel for Table<'_> {
+        type Output = Result<String>;
+        fn run<M: PlasticModel>(self, model: M) -> Result<String> {
+            let _ = param_rows(&model);
+            let (model, gates) = match &self.0.peft {
+                Some(method) => crate::peft::attach(model, method, &self.1)?,
+                None => (model, None),
+            };
+            let mut rows = param_rows(&model);
+            if let Some(gates) = &gates {
+                rows.extend(param_rows(gates).into_iter().map(|mut r| {
+                    r.path = format!("taugate.{}", r.path);
+                    r
+                }));
+            }
+            Ok(format_table(&rows))
         }
     }
-    Ok(config.model.build(&device, Table))
+    config.model.build(&device.clone(), Table(config, device))
 }

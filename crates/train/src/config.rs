@@ -35,6 +35,9 @@ pub struct RunConfig {
     pub schedule: ScheduleConfig,
     #[serde(default)]
     pub train: TrainConfig,
+    /// Parameter-efficient fine-tuning: `[peft] method = "taugate" | "miss" | "lora" | "ia3"`.
+    #[serde(default)]
+    pub peft: Option<crate::peft::PeftMethod>,
 }
 
 fn default_name() -> String {
@@ -60,6 +63,7 @@ impl Default for RunConfig {
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
             train: TrainConfig::default(),
+            peft: None,
         }
     }
 }

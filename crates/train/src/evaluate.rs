@@ -4,7 +4,7 @@ use crate::history::SplitSums;
 use crate::trainee::score;
 use burn::data::dataloader::DataLoader;
 use plasticity_data::{ClassBatch, ImageSet, SequentialLoader};
-use plasticity_models::PlasticModel;
+use burn::tensor::Tensor;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -15,9 +15,10 @@ pub struct Evaluation {
     pub examples: u64,
 }
 
-/// Mean cross-entropy and accuracy of `model` on `set` (model in inference mode).
-pub fn evaluate<M: PlasticModel>(
-    model: &M,
+/// Mean cross-entropy and accuracy of `forward` (`[batch, features] -> logits`, a model in
+/// inference mode) on `set`.
+pub fn evaluate(
+    forward: impl Fn(Tensor<2>) -> Tensor<2>,
     set: Arc<ImageSet>,
     batch_size: usize,
     device: &burn::tensor::Device,
@@ -27,7 +28,7 @@ pub fn evaluate<M: PlasticModel>(
     for batch in loader.iter().flatten() {
         let ClassBatch { images, targets } = batch;
         let n = targets.dims()[0] as u64;
-        let (_, loss, correct) = score(model.forward(images), targets);
+        let (_, loss, correct) = score(forward(images), targets);
         sums.add(loss, correct, n);
     }
     Ok(Evaluation { loss: sums.loss(), accuracy: sums.accuracy(), examples: sums.examples })

@@ -2,6 +2,7 @@
 //! through the [`Trainee`] wrapper, atomic checkpoints with bit-identical resume, and run
 //! reports (`results.json`, `curves.png`).
 
+pub mod artifacts;
 pub mod checkpoint;
 pub mod clip;
 pub mod commands;
@@ -11,11 +12,13 @@ pub mod device;
 pub mod error;
 pub mod evaluate;
 pub mod extension;
+pub mod gate_report;
 pub mod history;
 pub mod load;
 pub mod logging;
 pub mod optim;
 pub mod params;
+pub mod peft;
 pub mod plot;
 pub mod progress;
 pub mod renderer;

@@ -79,3 +79,10 @@ pub fn format_table(rows: &[ParamRow]) -> String {
     out += &format!("trainable params: {} || all params: {} || trainable%: {pct:.4}\n", c.trainable, c.total);
     out
 }
+
+/// Parameters of a run's trained module: the model and its gates (not the step counter).
+pub fn count_trainee_params<M: plasticity_models::PlasticModel>(trainee: &crate::Trainee<M>) -> ParamCounts {
+    let model = count_params(&trainee.model);
+    let gates = trainee.gates.as_ref().map(count_params).unwrap_or_default();
+    ParamCounts { trainable: model.trainable + gates.trainable, total: model.total + gates.total }
+}

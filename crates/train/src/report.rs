@@ -61,6 +61,10 @@ pub struct Results {
     pub resumed_after_epoch: Option<usize>,
     /// Why the run stopped before its last epoch (early stopping, Ctrl-C), if it did.
     pub stopped: Option<String>,
+    /// TauGate runs: hard-gate accuracy and sparsity (also in `taugate.json`, without the
+    /// per-class activity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taugate: Option<crate::gate_report::TauGateReport>,
 }
 
 impl Results {
@@ -88,6 +92,7 @@ impl Results {
             epochs,
             resumed_after_epoch,
             stopped,
+            taugate: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! One training run: config → data → model → Burn's `SupervisedTraining` → run directory.
 
-use crate::checkpoint::{AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history, write_atomic};
+use crate::checkpoint::{AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history};
 use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, Splits, load_raw, prepare};
 use crate::device::parse_device;
@@ -153,11 +153,17 @@ fn run_model<M: PlasticModel>(
     if let Some(from) = &config.init_from {
         model = load_model_file(model, &from.join("model.bpk"))?;
     }
+    // Every parameter initialised before a clone is frozen or reparameterized (burn-0.22 §11.7).
+    let _ = count_params(&model);
+    let (model, gates) = match &config.peft {
+        Some(method) => crate::peft::attach(model, method, device)?,
+        None => (model, None),
+    };
 
     let resume_epoch = if opts.resume {
         // Checkpoints hold the whole Trainee (model + step count): probe with one.
         let probe_ctx = TrainContext::new(1, None, History::default(), Interrupter::new(), Extensions::<M>::default());
-        let probe = Trainee::new(model.clone(), Arc::new(probe_ctx), device);
+        let probe = Trainee::new(model.clone(), gates.clone(), Arc::new(probe_ctx), device);
         let found = last_complete_checkpoint(&ckpt_dir, &probe)?;
         if found.is_none() {
             tracing::warn!("--resume: no complete checkpoint in {}; starting from epoch 1", ckpt_dir.display());
@@ -181,12 +187,22 @@ fn run_model<M: PlasticModel>(
     let steps_per_epoch = splits.train.len().div_ceil(batch);
     let interrupter = Interrupter::new();
     opts.signal.attach(interrupter.clone());
-    let ctx = Arc::new(TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone(), ext));
-    let trainee = Trainee::new(model, ctx.clone(), device);
-    let params = count_params(&trainee.model);
+    let total_steps = steps_per_epoch * config.train.epochs;
+    let mut ctx = TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone(), ext);
+    if let Some(taugate) = config.peft.as_ref().and_then(|p| p.taugate()).filter(|t| t.anneal.is_some()).cloned() {
+        ctx.gate_sharpness = Some(Box::new(move |step| taugate.sharpness_at(step as usize, total_steps)));
+    }
+    let ctx = Arc::new(ctx);
+    let gates = match (gates, config.peft.as_ref().and_then(|p| p.taugate())) {
+        // A resumed run continues the annealed sharpness where it stopped.
+        (Some(g), Some(t)) => Some(g.with_sharpness(t.sharpness_at(resume_epoch.unwrap_or(0) * steps_per_epoch, total_steps))),
+        (g, _) => g,
+    };
+    let trainee = Trainee::new(model, gates, ctx.clone(), device);
+    let params = crate::params::count_trainee_params(&trainee);
 
     let optim = build_optimizer(&config.optimizer)?;
-    let schedule = build_schedule(&config.schedule, config.optimizer.lr, steps_per_epoch * config.train.epochs)?;
+    let schedule = build_schedule(&config.schedule, config.optimizer.lr, total_steps)?;
     let first_epoch = resume_epoch.map_or(1, |e| e + 1);
     let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, mix(config.seed, STREAM_SHUFFLE), first_epoch, device.clone())?);
     let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone().inner())?);
@@ -219,18 +235,21 @@ fn run_model<M: PlasticModel>(
         return Err(TrainError::Run(format!("training stopped: {cause}")));
     }
     let stopped = result.interrupted.as_ref().map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
-    let model = result.model.model;
+    let trainee = result.model;
+    crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
 
-    let model_path = dir.join("model.bpk");
-    let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::io(&model_path, e))?;
-    write_atomic(&model_path, &bytes).map_err(|e| TrainError::io(&model_path, e))?;
-
+    let inner = device.clone().inner();
     let test: Option<Evaluation> = match config.train.test {
-        true => Some(evaluate(&model, splits.test.clone(), config.train.eval_batch_size, &device.clone().inner())?),
+        true => Some(evaluate(|x| trainee.logits(x), splits.test.clone(), config.train.eval_batch_size, &inner)?),
         false => None,
     };
+    let peft = match (&trainee.gates, config.train.test) {
+        (Some(gates), true) => Some(crate::gate_report::report(&dir, &trainee.model, gates, &splits.test, config, &inner)?),
+        _ => None,
+    };
     let epochs = ctx.history.lock().map(|h| h.records_until(usize::MAX)).unwrap_or_default();
-    let results = Results::new(config, epochs, test, params, started.elapsed().as_secs_f64(), resume_epoch, stopped);
+    let mut results = Results::new(config, epochs, test, params, started.elapsed().as_secs_f64(), resume_epoch, stopped);
+    results.taugate = peft;
     write_report(&dir, &results)?;
     Ok(RunSummary { dir, results })
 }

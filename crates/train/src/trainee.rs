@@ -15,6 +15,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::{ClassificationOutput, InferenceStep, Interrupter, TrainOutput, TrainStep};
 use plasticity_data::ClassBatch;
 use plasticity_models::PlasticModel;
+use plasticity_peft::GateSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +31,8 @@ pub struct TrainContext {
     pub history: Mutex<History>,
     pub failure: Mutex<Option<String>>,
     pub interrupter: Interrupter,
+    /// TauGate's sharpness after a given number of optimizer steps (its annealing schedule).
+    pub gate_sharpness: Option<Box<dyn Fn(u64) -> f64 + Send + Sync>>,
     /// An `Extensions<M>` for the trained model type.
     extensions: Arc<dyn Any + Send + Sync>,
     /// Mirror of the recorded step count, read from the module once (a host read) and then kept.
@@ -57,6 +60,7 @@ impl TrainContext {
             failure: Mutex::new(None),
             interrupter,
             extensions: Arc::new(extensions),
+            gate_sharpness: None,
             step: AtomicU64::new(UNKNOWN_STEP),
         }
     }
@@ -79,10 +83,13 @@ impl TrainContext {
     }
 }
 
-/// The module trained by Burn's `Learner`: the user's model plus the recorded step count.
+/// The module trained by Burn's `Learner`: the user's model, optional TauGate gates at its
+/// insertion points, and the recorded step count.
 #[derive(Module, Debug)]
 pub struct Trainee<M: PlasticModel> {
     pub model: M,
+    /// Activation gates (TauGate), trained beside the frozen model.
+    pub gates: Option<GateSet>,
     /// Optimizer steps taken, `[1]`, not trainable.
     pub step: Param<Tensor<1>>,
     #[module(skip)]
@@ -90,9 +97,17 @@ pub struct Trainee<M: PlasticModel> {
 }
 
 impl<M: PlasticModel> Trainee<M> {
-    pub fn new(model: M, ctx: Arc<TrainContext>, device: &Device) -> Self {
+    pub fn new(model: M, gates: Option<GateSet>, ctx: Arc<TrainContext>, device: &Device) -> Self {
         let step = Param::from_tensor(Tensor::<1>::zeros([1], device)).set_require_grad(false);
-        Self { model, step, ctx }
+        Self { model, gates, step, ctx }
+    }
+
+    /// `[batch, features] -> [batch, classes]`, through the gates when there are any.
+    pub fn logits(&self, images: Tensor<2>) -> Tensor<2> {
+        match &self.gates {
+            Some(gates) => self.model.forward_hooked(images, gates),
+            None => self.model.forward(images),
+        }
     }
 
     /// Optimizer steps taken so far.
@@ -141,7 +156,7 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
         {
             h.start_train(epoch);
         }
-        let logits = self.model.forward(batch.images);
+        let logits = self.logits(batch.images);
         let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
         if !loss_value.is_finite() {
             let batch_in_epoch = step as usize % self.ctx.steps_per_epoch + 1;
@@ -186,6 +201,11 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
         }
         self = optim.step(lr, self, grads);
         self.set_steps(step + 1);
+        if let Some(schedule) = &ctx.gate_sharpness
+            && let Some(gates) = self.gates.take()
+        {
+            self.gates = Some(gates.with_sharpness(schedule(step + 1)));
+        }
         for rule in rules {
             self.model = rule.after_step(self.model, step);
         }
@@ -201,7 +221,7 @@ impl<M: PlasticModel> InferenceStep for Trainee<M> {
         // Validation follows the epoch just trained.
         let epoch = (self.steps() as usize).div_ceil(self.ctx.steps_per_epoch).max(1);
         let examples = batch.targets.dims()[0] as u64;
-        let logits = self.model.forward(batch.images);
+        let logits = self.logits(batch.images);
         let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
         if let Ok(mut h) = self.ctx.history.lock() {
             h.add_valid(epoch, loss_value, correct, examples);
