@@ -39,6 +39,8 @@ enum Command {
     Eval(EvalArgs),
     /// Print the parameter table of the model a config builds: path, shape, count, trainable.
     Inspect(InspectArgs),
+    /// Fold a PEFT run's adapters into plain weights (merged.bpk), checking the outputs match.
+    Merge(EvalArgs),
     /// Get or check datasets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -150,6 +152,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train(args, quiet),
         Command::Eval(args) => eval(args),
         Command::Inspect(args) => inspect(args),
+        Command::Merge(args) => merge(args),
         Command::Data(cmd) => data(cmd),
     }
 }
@@ -193,13 +196,27 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
+    let config = run_config(&args)?;
+    let eval = plasticity_train::commands::evaluate_run(&args.run, &config)?;
+    println!("{}", serde_json::to_string(&eval)?);
+    Ok(())
+}
+
+fn run_config(args: &EvalArgs) -> Result<RunConfig> {
     let config_path = args.run.join("config.toml");
     if !config_path.exists() {
         bail!("{} has no config.toml; pass a run directory written by `plasticity train`", args.run.display());
     }
-    let config = load(&config_path, &args.overrides, &[])?;
-    let eval = plasticity_train::commands::evaluate_run(&args.run, &config)?;
-    println!("{}", serde_json::to_string(&eval)?);
+    load(&config_path, &args.overrides, &[])
+}
+
+fn merge(args: EvalArgs) -> Result<()> {
+    let config = run_config(&args)?;
+    if config.peft.is_none() {
+        bail!("{} is not a PEFT run (its config has no [peft]); its model.bpk is already plain", args.run.display());
+    }
+    let report = plasticity_train::commands::merge_run(&args.run, &config)?;
+    println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 

@@ -83,3 +83,53 @@ pub fn inspect(config: &RunConfig) -> Result<String> {
     }
     config.model.build(&device.clone(), Table(config, device))
 }
+
+/// What `plasticity merge` did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MergeReport {
+    /// The file written: a plain model (weights with the adapters folded in) for weight-space
+    /// methods; for TauGate, whose gates depend on the input, the frozen base model (the gates
+    /// stay in `gates.bpk` and run hardened at inference).
+    pub merged: std::path::PathBuf,
+    /// Largest |adapted − merged| logit over the first `checked_examples` test images.
+    pub max_abs_diff: f64,
+    pub checked_examples: usize,
+}
+
+/// Folds a run's adapters into its weights (Burn's `materialize`) and writes `merged.bpk`,
+/// checking that the merged model computes the same logits as the adapted one.
+pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    let raw = load_raw(&config.data)?;
+    let test = prepare_test(&raw, &config.data, config.seed)?;
+    struct Merge<'a> {
+        config: &'a RunConfig,
+        run: &'a Path,
+        test: std::sync::Arc<plasticity_data::ImageSet>,
+        device: burn::tensor::Device,
+    }
+    impl WithModel for Merge<'_> {
+        type Output = Result<MergeReport>;
+        fn run<M: PlasticModel>(self, model: M) -> Result<MergeReport> {
+            let (model, gates) = load_run_model(model, self.config, self.run, &self.device)?;
+            let n = self.test.len().min(1000);
+            let indices: Vec<usize> = (0..n).collect();
+            let x = plasticity_data::make_batch(&self.test, &indices, &self.device).images;
+            let adapted = match &gates {
+                Some(g) => model.forward_hooked(x.clone(), g),
+                None => model.forward(x.clone()),
+            };
+            let merged = model.materialize();
+            let merged_out = match &gates {
+                Some(g) => merged.forward_hooked(x, g),
+                None => merged.forward(x),
+            };
+            let max_abs_diff = (adapted - merged_out).abs().max().into_scalar::<f64>();
+            let path = self.run.join("merged.bpk");
+            let bytes = merged.into_record().into_bytes().map_err(|e| TrainError::io(&path, e))?;
+            crate::checkpoint::write_atomic(&path, &bytes).map_err(|e| TrainError::io(&path, e))?;
+            Ok(MergeReport { merged: path, max_abs_diff, checked_examples: n })
+        }
+    }
+    config.model.build(&device.clone(), Merge { config, run, test, device })
+}
