@@ -7,7 +7,7 @@ check_formulas.py. The Rust tests transpose to Burn's [in, out] layout themselve
 fixtures stay comparable with peft's own tensors.
 
 Run from the repository root:  python3 scripts/peft_reference.py
-Writes crates/peft/fixtures/{miss,lora,ia3}.json.
+Writes crates/peft/fixtures/{miss,lora,ia3,triadapt}.json.
 """
 import json
 import os
@@ -124,6 +124,68 @@ def ia3_cases():
     return cases
 
 
+# ---- TriAdaptLoRA (peft.md 3.2-3.4) -------------------------------------------------------
+def triadapt_assemble(C_row, C_col):
+    """check_formulas.py `assemble`: L = rows(C_row padded right), U = cols(C_col padded bottom)."""
+    R = C_row[-1].shape[1]
+    L = np.concatenate([np.pad(c, [(0, 0), (0, R - c.shape[1])]) for c in C_row], 0)
+    U = np.concatenate([np.pad(c, [(0, R - c.shape[0]), (0, 0)]) for c in C_col], 1)
+    return L, U
+
+
+def triadapt_cases():
+    """Per-increment blocks in the source's layout (A_t [k, in], B_t [out, k], C_row_t [k, R_t],
+    C_col_t [R_t, k]); delta = B @ (C @ A) * alpha / (R + 1e-5); orth = [||A A^T - I||_F,
+    ||B^T B - I||_F]; c_norm = ||C||_F. Own generator, so the other fixtures do not change."""
+    trng = np.random.default_rng(250108008)
+    cases = []
+    for d_in, d_out, sizes, alpha in ((6, 4, (1, 3, 5), 8.0), (5, 7, (2, 4), 16.0)):
+        A, B, C_row, C_col, prev = [], [], [], [], 0
+        for s in sizes:
+            k = s - prev
+            A.append(trng.normal(size=(k, d_in)))
+            B.append(trng.normal(size=(d_out, k)))
+            C_row.append(trng.normal(size=(k, s)))
+            C_col.append(trng.normal(size=(s, k)))
+            prev = s
+        L, U = triadapt_assemble(C_row, C_col)
+        C = L + U
+        A_all, B_all, R = np.concatenate(A, 0), np.concatenate(B, 1), sizes[-1]
+        delta = B_all @ (C @ A_all) * alpha / (R + 1e-5)
+        W = trng.normal(size=(d_out, d_in))
+        x = trng.normal(size=(3, d_in))
+        eye = np.eye(R)
+        orth = [float(np.linalg.norm(A_all @ A_all.T - eye)), float(np.linalg.norm(B_all.T @ B_all - eye))]
+        cases.append(dict(d_in=d_in, d_out=d_out, sizes=list(sizes), alpha=alpha,
+                          a=[lst(a) for a in A], b=[lst(b) for b in B], c_row=[lst(c) for c in C_row],
+                          c_col=[lst(c) for c in C_col], l=lst(L), u=lst(U), c=lst(C), delta=lst(delta),
+                          w=lst(W), merged=lst(W + delta), x=lst(x), y=lst(x @ (W + delta).T),
+                          c_norm=float(np.linalg.norm(C)), orth=orth))
+    return cases
+
+
+def triadapt_schedule():
+    """Dynamic-threshold count n (peft.md 3.4): linear int(rem * m), exponential
+    int(exp(m * ln(rem))), clamped to [1, n_layers]. Python float semantics (8 ** 1.0 -> 7)."""
+    import math
+    out = []
+    for growth, rem, m, n_layers in (("linear", 20, 0.25, 8), ("linear", 20, 0.01, 8), ("linear", 100, 0.5, 8),
+                                     ("linear", 7, 0.3, 4), ("exponential", 20, 0.5, 8),
+                                     ("exponential", 8, 1.0, 8), ("exponential", 1000, 0.1, 8),
+                                     ("exponential", 2, 0.0, 4), ("exponential", 30, 0.75, 16)):
+        n = int(rem * m) if growth == "linear" else int(math.exp(m * math.log(rem)))
+        out.append(dict(growth=growth, remaining=rem, m=m, n_layers=n_layers, n=max(1, min(n, n_layers))))
+    return out
+
+
+def write_triadapt():
+    path = os.path.join(OUT_DIR, "triadapt.json")
+    with open(path, "w") as f:
+        json.dump({"source": "scripts/peft_reference.py", "layout": "pytorch [out, in]",
+                   "cases": triadapt_cases(), "schedule": triadapt_schedule()}, f, indent=1)
+    print("wrote", os.path.normpath(path))
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for name, cases in (("miss", miss_cases()), ("lora", lora_cases()), ("ia3", ia3_cases())):
@@ -132,6 +194,7 @@ def main():
             json.dump({"source": "scripts/peft_reference.py", "layout": "pytorch [out, in]",
                        "cases": cases}, f, indent=1)
         print("wrote", os.path.normpath(path), len(cases), "cases")
+    write_triadapt()
 
 
 if __name__ == "__main__":

@@ -13,16 +13,22 @@
 pub mod adapter;
 pub mod census;
 pub mod error;
+pub mod hf;
 pub mod ia3;
 pub mod lora;
 pub mod miss;
 pub mod target;
 pub mod taugate;
+pub mod triadapt;
 
 pub use census::{ParamCensus, ParamEntry};
 pub use error::PeftError;
+pub use hf::{
+    HfOptions, export_base_pytorch, export_lora, export_miss, import_base_pytorch, import_lora, import_miss,
+};
 pub use ia3::{Ia3, Ia3Config};
 pub use lora::{LoraConfig, LoraInit};
 pub use miss::{MissBat, MissBone, MissConfig, MissMini, MissVariant};
 pub use target::{Selection, TargetModules, select_targets};
 pub use taugate::{GateSet, NeuronGate, TauGateConfig};
+pub use triadapt::{RankAllocator, RankGrowth, TriAdapt, TriAdaptConfig};

@@ -60,11 +60,14 @@ pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// `max |a − b| ≤ tolerance · max(1, max |b|)`: the inputs are unseeded random draws, so the
+/// tolerance scales with the magnitude of the values compared (f32 rounding is relative).
 pub fn assert_close<const D: usize>(a: Tensor<D>, b: Tensor<D>, tolerance: f32, what: &str) {
+    let scale = values(b.clone()).iter().fold(1.0f32, |m, v| m.max(v.abs()));
     let diff = max_abs_diff(a, b);
     assert!(
-        diff <= tolerance,
-        "{what}: max |diff| = {diff:e} > {tolerance:e}"
+        diff <= tolerance * scale,
+        "{what}: max |diff| = {diff:e} > {tolerance:e} × {scale}"
     );
 }
 
@@ -99,10 +102,12 @@ impl Tower {
         tower
     }
 
+    /// tanh, not ReLU: with widths of 8 and unseeded inputs, a ReLU layer can be dead on the
+    /// whole batch, which zeroes every upstream gradient and made "adapters moved" flaky.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let mut h = burn::tensor::activation::relu(self.encoder.forward(x));
+        let mut h = burn::tensor::activation::tanh(self.encoder.forward(x));
         for block in &self.blocks {
-            h = burn::tensor::activation::relu(block.gate.forward(block.proj.forward(h)));
+            h = burn::tensor::activation::tanh(block.gate.forward(block.proj.forward(h)));
         }
         self.head.forward(h)
     }

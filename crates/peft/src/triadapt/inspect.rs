@@ -1,0 +1,141 @@
+//! Reading TriAdaptLoRA adapters out of any model: a [`ModuleVisitor`] sees the adapter's
+//! parameters at paths `<module>.<weight>.triadapt.{a,b,c_row,c_col}.<t>` (Burn visits a
+//! reparameterized parameter's base, then `enter_module("triadapt", "Reparameterization")`).
+
+use super::reparam::{TriAdapt, assemble};
+use crate::adapter::as_matrix;
+use burn::module::{Module, ModuleVisitor, Param, ParamId, Reparameterization};
+use burn::tensor::Tensor;
+use std::collections::BTreeMap;
+
+/// The blocks of one adapted layer, as stored (layouts as in [`TriAdapt`]). The tensors are the
+/// parameters' values, still tracked by autodiff on an autodiff device.
+#[derive(Clone, Debug, Default)]
+pub struct LayerBlocks {
+    pub a: Vec<Tensor<2>>,
+    pub b: Vec<Tensor<2>>,
+    pub c_row: Vec<Tensor<2>>,
+    pub c_col: Vec<Tensor<2>>,
+    /// Id of `a[0]`, which identifies the adapter across mapper passes.
+    pub first_a: Option<ParamId>,
+}
+
+impl LayerBlocks {
+    /// Increment sizes `k_t`.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.a.iter().map(|a| a.dims()[1]).collect()
+    }
+
+    /// Current rank R.
+    pub fn rank(&self) -> usize {
+        self.sizes().iter().sum()
+    }
+
+    /// The assembled `C [R, R]` (source orientation).
+    pub fn c(&self) -> Tensor<2> {
+        let (l, u) = assemble(self.c_row.clone(), self.c_col.clone());
+        l + u
+    }
+
+    /// `||C||_F` on the host.
+    pub fn c_norm(&self) -> f64 {
+        let c = self.c();
+        f64::from(scalar(c.clone().mul(c).sum())).sqrt()
+    }
+}
+
+pub(crate) fn scalar(t: Tensor<1>) -> f32 {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 data")[0]
+}
+
+#[derive(Default)]
+struct Collector {
+    stack: Vec<(String, String)>,
+    layers: BTreeMap<String, LayerBlocks>,
+}
+
+impl ModuleVisitor for Collector {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.stack
+            .push((name.to_string(), container_type.to_string()));
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.stack.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let n = self.stack.len();
+        if D != 2 || n < 4 {
+            return;
+        }
+        let (name, container) = &self.stack[n - 3];
+        if name != TriAdapt::NAME || container != "Reparameterization" {
+            return;
+        }
+        let module = self.stack[..n - 4]
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(".");
+        let layer = self.layers.entry(module).or_default();
+        let value = as_matrix(param.val());
+        match self.stack[n - 2].0.as_str() {
+            "a" => {
+                layer.first_a.get_or_insert(param.id);
+                layer.a.push(value)
+            }
+            "b" => layer.b.push(value),
+            "c_row" => layer.c_row.push(value),
+            "c_col" => layer.c_col.push(value),
+            _ => {}
+        }
+    }
+}
+
+/// Every TriAdaptLoRA adapter of `model`, by module path (the weight's path minus `.weight`).
+pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
+    let mut collector = Collector::default();
+    model.visit(&mut collector);
+    collector.layers
+}
+
+/// Increment sizes per adapted module, e.g. `{"hidden.0": [1, 4, 4]}`: the shapes needed to
+/// rebuild the adapters ([`apply_with_pattern`](super::TriAdaptConfig::apply_with_pattern)) before
+/// loading a record. Store it next to the checkpoint (the source keeps it in the config).
+pub fn rank_pattern<M: Module>(model: &M) -> BTreeMap<String, Vec<usize>> {
+    layers(model)
+        .into_iter()
+        .map(|(m, l)| (m, l.sizes()))
+        .collect()
+}
+
+/// The source's orthogonality regulariser (peft.md §3.2), to be added to the loss as
+/// `orth_reg_weight · penalty`: the mean over adapted layers and {A, B} of `||A·Aᵀ − I||_F` and
+/// `||Bᵀ·B − I||_F`, with the source's `A [R, in]`, `B [out, R]`. In Burn layout `a = Aᵀ`,
+/// `b = Bᵀ`, so these are `||aᵀ·a − I||_F` and `||b·bᵀ − I||_F`. Shape `[1]`, differentiable.
+/// `None` when the model has no TriAdaptLoRA adapter.
+pub fn orthogonality_penalty<M: Module>(model: &M) -> Option<Tensor<1>> {
+    let layers = layers(model);
+    let count = 2 * layers.len();
+    let frobenius = |m: Tensor<2>| {
+        let [r, _] = m.dims();
+        let d = m.clone() - Tensor::eye(r, &m.device());
+        (d.clone() * d).sum().sqrt()
+    };
+    layers
+        .into_values()
+        .flat_map(|l| {
+            let a = Tensor::cat(l.a, 1);
+            let b = Tensor::cat(l.b, 0);
+            [
+                frobenius(a.clone().transpose().matmul(a)),
+                frobenius(b.clone().matmul(b.transpose())),
+            ]
+        })
+        .reduce(|x, y| x + y)
+        .map(|sum| sum.div_scalar(count as f64))
+}
