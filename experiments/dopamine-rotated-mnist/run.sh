@@ -18,6 +18,7 @@ declare -A methods=(
   [miss-bone]='peft={method="miss", r=8, variant="bone", target_modules=["hidden.0","hidden.1","output"]}'
   [miss-bat]='peft={method="miss", r=8, variant="bat", target_modules=["hidden.0","hidden.1"]}'
   [ia3]='peft={method="ia3", target_modules=["hidden.0","hidden.1","output"]}'
+  [triadapt]='peft={method="triadapt", reference_rank=8, target_modules=["hidden.0","hidden.1","output"]}'
 )
 for seed in $seeds; do
   base="$out/seed$seed/pretrain"

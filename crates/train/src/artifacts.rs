@@ -22,7 +22,14 @@ pub fn save_final<M: PlasticModel>(dir: &Path, trainee: &Trainee<M>, peft: Optio
     save_record(&dir.join("model.bpk"), trainee.model.clone().into_record())?;
     if let Some(gates) = &trainee.gates {
         save_record(&dir.join("gates.bpk"), gates.clone().into_record())?;
-    } else if peft.is_some() {
+    } else if let Some(peft) = peft {
+        if let PeftMethod::Triadapt(_) = peft {
+            // The grown ranks: `plasticity eval`/`merge` rebuild these shapes before loading.
+            let path = dir.join("rank_pattern.json");
+            let pattern = plasticity_peft::triadapt::rank_pattern(&trainee.model);
+            let json = serde_json::to_vec_pretty(&pattern).map_err(|e| TrainError::io(&path, e))?;
+            write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
+        }
         let group = ParamCensus::of(&trainee.model).adapter_group();
         save_record(&dir.join("adapter.bpk"), trainee.model.clone().into_record_group(group))?;
     }

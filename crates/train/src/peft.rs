@@ -4,6 +4,7 @@
 use crate::error::{Result, TrainError};
 use burn::tensor::Device;
 use plasticity_models::PlasticModel;
+use plasticity_peft::triadapt::TriAdaptConfig;
 use plasticity_peft::{GateSet, Ia3Config, LoraConfig, MissConfig, TauGateConfig};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,8 @@ pub enum PeftMethod {
     Miss(MissConfig),
     Lora(LoraConfig),
     Ia3(Ia3Config),
+    /// Triangular, rank-growing LoRA; `total_step` defaults to the run's optimizer steps.
+    Triadapt(TriAdaptConfig),
 }
 
 impl PeftMethod {
@@ -25,6 +28,7 @@ impl PeftMethod {
             Self::Miss(_) => "miss",
             Self::Lora(_) => "lora",
             Self::Ia3(_) => "ia3",
+            Self::Triadapt(_) => "triadapt",
         }
     }
 
@@ -56,5 +60,59 @@ pub fn attach<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device) -
         PeftMethod::Miss(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
         PeftMethod::Lora(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
         PeftMethod::Ia3(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
+        PeftMethod::Triadapt(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
+    }
+}
+
+/// TriAdaptLoRA's training-time parts: the orthogonality regulariser added to the loss and
+/// rank growth after optimizer steps (peft.md §3.2–3.4).
+pub mod triadapt {
+    use crate::extension::{Extensions, Penalty, StepRule};
+    use burn::module::Module;
+    use burn::tensor::Tensor;
+    use plasticity_peft::triadapt::{RankAllocator, TriAdaptConfig, orthogonality_penalty};
+    use std::sync::{Arc, Mutex};
+
+    /// `orth_reg_weight · mean(‖AAᵀ − I‖_F, ‖BᵀB − I‖_F)` over the adapted layers.
+    pub struct Orthogonality(pub f64);
+
+    impl<M: Module> Penalty<M> for Orthogonality {
+        fn name(&self) -> &str {
+            "triadapt-orthogonality"
+        }
+        fn penalty(&self, model: &M) -> Tensor<1> {
+            match orthogonality_penalty(model) {
+                Some(p) => p.mul_scalar(self.0),
+                None => Tensor::zeros([1], &model.devices()[0]),
+            }
+        }
+    }
+
+    /// Grows ranks at allocation steps (the allocator keeps the previous scores).
+    pub struct Growth(pub Mutex<RankAllocator>);
+
+    impl<M: Module> StepRule<M> for Growth {
+        fn name(&self) -> &str {
+            "triadapt-growth"
+        }
+        fn after_step(&self, model: M, step: u64) -> M {
+            let Ok(mut allocator) = self.0.lock() else { return model };
+            // Steps are 1-based in the source's `update_and_increase(global_step)`.
+            let (model, grown) = allocator.grow(model, step as usize + 1);
+            if !grown.is_empty() {
+                tracing::info!("TriAdaptLoRA step {}: rank grew in {}", step + 1, grown.join(", "));
+            }
+            model
+        }
+    }
+
+    /// The penalty and the growth rule for a model already adapted with `config`.
+    pub fn extensions<M: Module>(config: &TriAdaptConfig, model: &M) -> crate::Result<Extensions<M>> {
+        let allocator = RankAllocator::new(config, model)
+            .map_err(|e| crate::TrainError::config("peft (triadapt)", e.to_string()))?;
+        Ok(Extensions {
+            penalties: vec![Arc::new(Orthogonality(config.orth_reg_weight))],
+            rules: vec![Arc::new(Growth(Mutex::new(allocator)))],
+        })
     }
 }

@@ -159,6 +159,20 @@ fn run_model<M: PlasticModel>(
         Some(method) => crate::peft::attach(model, method, device)?,
         None => (model, None),
     };
+    let mut ext = ext;
+    if let Some(crate::peft::PeftMethod::Triadapt(c)) = &config.peft {
+        if opts.resume {
+            return Err(TrainError::Run(
+                "--resume is not supported for TriAdaptLoRA runs yet: the grown rank pattern is not checkpointed".into(),
+            ));
+        }
+        let mut c = c.clone();
+        let steps = splits.train.len().div_ceil(config.train.batch_size) * config.train.epochs;
+        c.total_step.get_or_insert(steps);
+        let more = crate::peft::triadapt::extensions(&c, &model)?;
+        ext.penalties.extend(more.penalties);
+        ext.rules.extend(more.rules);
+    }
 
     let resume_epoch = if opts.resume {
         // Checkpoints hold the whole Trainee (model + step count): probe with one.
