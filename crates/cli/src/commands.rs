@@ -41,6 +41,9 @@ enum Command {
     Inspect(InspectArgs),
     /// Fold a PEFT run's adapters into plain weights (merged.bpk), checking the outputs match.
     Merge(EvalArgs),
+    /// Write a run for PyTorch: the base model as PyTorch-layout safetensors, and LoRA/MiSS
+    /// adapters in Hugging Face peft format (load with PeftModel.from_pretrained).
+    Export(ExportArgs),
     /// Get or check datasets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -121,6 +124,15 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    run: EvalArgs,
+    /// Output directory (default <run>/export): adapter/ and base.safetensors.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct InspectArgs {
     /// The run's TOML config file.
     config: PathBuf,
@@ -153,6 +165,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => eval(args),
         Command::Inspect(args) => inspect(args),
         Command::Merge(args) => merge(args),
+        Command::Export(args) => export(args),
         Command::Data(cmd) => data(cmd),
     }
 }
@@ -217,6 +230,15 @@ fn merge(args: EvalArgs) -> Result<()> {
     }
     let report = plasticity_train::commands::merge_run(&args.run, &config)?;
     println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let config = run_config(&args.run)?;
+    let out = args.out.unwrap_or_else(|| args.run.run.join("export"));
+    for path in plasticity_train::commands::export_run(&args.run.run, &config, &out)? {
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 

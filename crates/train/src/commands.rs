@@ -139,3 +139,51 @@ pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
     }
     config.model.build(&device.clone(), Merge { config, run, test, device })
 }
+
+/// Writes a LoRA or MiSS run in Hugging Face peft format: `<out>/adapter/` (adapter_model.safetensors
+/// + adapter_config.json, for `PeftModel.from_pretrained`) and `<out>/base.safetensors` (the frozen
+/// base model in PyTorch layout, for `load_state_dict`). Other runs export only the base (merged
+/// for IA3 and TriAdaptLoRA, which peft cannot load from our files).
+pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    struct Export<'a> {
+        config: &'a RunConfig,
+        run: &'a Path,
+        out: &'a Path,
+        device: burn::tensor::Device,
+    }
+    impl WithModel for Export<'_> {
+        type Output = Result<Vec<std::path::PathBuf>>;
+        fn run<M: PlasticModel>(self, model: M) -> Result<Vec<std::path::PathBuf>> {
+            use crate::peft::PeftMethod;
+            let (model, _gates) = load_run_model(model, self.config, self.run, &self.device)?;
+            std::fs::create_dir_all(self.out).map_err(|e| TrainError::io(self.out, e))?;
+            let adapter = self.out.join("adapter");
+            let base = self.out.join("base.safetensors");
+            let fail = |path: &Path, e: plasticity_peft::PeftError| TrainError::io(path, e);
+            let mut written = Vec::new();
+            match &self.config.peft {
+                Some(PeftMethod::Lora(c)) => {
+                    plasticity_peft::hf::export_lora(&model, c, &adapter).map_err(|e| fail(&adapter, e))?;
+                    written.push(adapter);
+                }
+                Some(PeftMethod::Miss(c)) => {
+                    plasticity_peft::hf::export_miss(&model, c, &adapter).map_err(|e| fail(&adapter, e))?;
+                    written.push(adapter);
+                }
+                _ => {}
+            }
+            let base_model = match &self.config.peft {
+                Some(PeftMethod::Ia3(_)) | Some(PeftMethod::Triadapt(_)) => {
+                    let merged = burn::module::Module::materialize(model);
+                    plasticity_peft::hf::export_base_pytorch(&merged, &base)
+                }
+                _ => plasticity_peft::hf::export_base_pytorch(&model, &base),
+            };
+            base_model.map_err(|e| fail(&base, e))?;
+            written.push(base);
+            Ok(written)
+        }
+    }
+    config.model.build(&device.clone(), Export { config, run, out, device })
+}
