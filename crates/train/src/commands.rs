@@ -1,4 +1,4 @@
-//! Library side of `plasticity eval` and `plasticity inspect`.
+//! Library side of `plasticity eval`, `inspect`, `merge` and `export`.
 
 use crate::config::RunConfig;
 use crate::datasets::{load_raw, prepare_test};
@@ -7,34 +7,64 @@ use crate::error::{Result, TrainError};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::params::{format_table, param_rows};
 use crate::runner::load_model_file;
+use burn::tensor::{Device, Tensor};
+use plasticity_data::ImageSet;
 use plasticity_models::{PlasticModel, WithModel};
 use plasticity_peft::GateSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Code run on a finished run's model, built from its config, adapted and loaded (see
+/// [`with_run_model`]).
+pub trait RunModelTask {
+    type Output;
+    fn run<M: PlasticModel>(self, model: M, gates: Option<GateSet>, device: &Device) -> Result<Self::Output>;
+}
+
+/// Builds the model of `run` as `config` describes it, loads its weights ([`load_run_model`]) on
+/// the config's device (without autodiff) and hands it to `task`.
+pub fn with_run_model<T: RunModelTask>(run: &Path, config: &RunConfig, task: T) -> Result<T::Output> {
+    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    struct Loaded<'a, T> {
+        run: &'a Path,
+        config: &'a RunConfig,
+        task: T,
+        device: Device,
+    }
+    impl<T: RunModelTask> WithModel for Loaded<'_, T> {
+        type Output = Result<T::Output>;
+        fn run<M: PlasticModel>(self, model: M) -> Result<T::Output> {
+            let (model, gates) = load_run_model(model, self.config, self.run, &self.device)?;
+            self.task.run(model, gates, &self.device)
+        }
+    }
+    config.model.build(&device.clone(), Loaded { run, config, task, device })
+}
+
+/// `[batch, features] -> logits` through the gates when there are any.
+fn logits<M: PlasticModel>(model: &M, gates: &Option<GateSet>, x: Tensor<2>) -> Tensor<2> {
+    match gates {
+        Some(g) => model.forward_hooked(x, g),
+        None => model.forward(x),
+    }
+}
 
 /// Evaluates `<run>/model.bpk` on the test split described by `config` (the run's own
 /// `config.toml`, possibly with overrides such as another rotation).
 pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
     let raw = load_raw(&config.data)?;
-    let test = prepare_test(&raw, &config.data, config.seed)?;
-    struct Eval<'a> {
-        config: &'a RunConfig,
-        run: &'a Path,
-        test: std::sync::Arc<plasticity_data::ImageSet>,
-        device: burn::tensor::Device,
+    struct Eval {
+        test: Arc<ImageSet>,
+        batch: usize,
     }
-    impl WithModel for Eval<'_> {
-        type Output = Result<Evaluation>;
-        fn run<M: PlasticModel>(self, model: M) -> Result<Evaluation> {
-            let (model, gates) = load_run_model(model, self.config, self.run, &self.device)?;
-            let forward = |x| match &gates {
-                Some(g) => model.forward_hooked(x, g),
-                None => model.forward(x),
-            };
-            Ok(evaluate(forward, self.test, self.config.train.eval_batch_size, &self.device)?)
+    impl RunModelTask for Eval {
+        type Output = Evaluation;
+        fn run<M: PlasticModel>(self, model: M, gates: Option<GateSet>, device: &Device) -> Result<Evaluation> {
+            Ok(evaluate(|x| logits(&model, &gates, x), self.test, self.batch, device)?)
         }
     }
-    config.model.build(&device, Eval { config, run, test, device: device.clone() })
+    let test = prepare_test(&raw, &config.data, config.seed)?;
+    with_run_model(run, config, Eval { test, batch: config.train.eval_batch_size })
 }
 
 /// The model of a finished run: built from its config, adapted as its `[peft]` says, with
@@ -43,7 +73,7 @@ pub fn load_run_model<M: PlasticModel>(
     model: M,
     config: &RunConfig,
     run: &Path,
-    device: &burn::tensor::Device,
+    device: &Device,
 ) -> Result<(M, Option<GateSet>)> {
     let _ = param_rows(&model); // initialise lazy params before adapting (burn-0.22 §11.7)
     let (model, gates) = match &config.peft {
@@ -96,7 +126,7 @@ pub struct MergeReport {
     /// The file written: a plain model (weights with the adapters folded in) for weight-space
     /// methods; for TauGate, whose gates depend on the input, the frozen base model (the gates
     /// stay in `gates.bpk` and run hardened at inference).
-    pub merged: std::path::PathBuf,
+    pub merged: PathBuf,
     /// Largest |adapted − merged| logit over the first `checked_examples` test images.
     pub max_abs_diff: f64,
     pub checked_examples: usize,
@@ -105,85 +135,67 @@ pub struct MergeReport {
 /// Folds a run's adapters into its weights (Burn's `materialize`) and writes `merged.bpk`,
 /// checking that the merged model computes the same logits as the adapted one.
 pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
     let raw = load_raw(&config.data)?;
-    let test = prepare_test(&raw, &config.data, config.seed)?;
     struct Merge<'a> {
-        config: &'a RunConfig,
         run: &'a Path,
-        test: std::sync::Arc<plasticity_data::ImageSet>,
-        device: burn::tensor::Device,
+        test: Arc<ImageSet>,
     }
-    impl WithModel for Merge<'_> {
-        type Output = Result<MergeReport>;
-        fn run<M: PlasticModel>(self, model: M) -> Result<MergeReport> {
-            let (model, gates) = load_run_model(model, self.config, self.run, &self.device)?;
+    impl RunModelTask for Merge<'_> {
+        type Output = MergeReport;
+        fn run<M: PlasticModel>(self, model: M, gates: Option<GateSet>, device: &Device) -> Result<MergeReport> {
             let n = self.test.len().min(1000);
             let indices: Vec<usize> = (0..n).collect();
-            let x = plasticity_data::make_batch(&self.test, &indices, &self.device).images;
-            let adapted = match &gates {
-                Some(g) => model.forward_hooked(x.clone(), g),
-                None => model.forward(x.clone()),
-            };
+            let x = plasticity_data::make_batch(&self.test, &indices, device).images;
+            let adapted = logits(&model, &gates, x.clone());
             let merged = model.materialize();
-            let merged_out = match &gates {
-                Some(g) => merged.forward_hooked(x, g),
-                None => merged.forward(x),
-            };
-            let max_abs_diff = (adapted - merged_out).abs().max().into_scalar::<f64>();
+            let max_abs_diff = (adapted - logits(&merged, &gates, x)).abs().max().into_scalar::<f64>();
             let path = self.run.join("merged.bpk");
             let bytes = merged.into_record().into_bytes().map_err(|e| TrainError::io(&path, e))?;
             crate::checkpoint::write_atomic(&path, &bytes).map_err(|e| TrainError::io(&path, e))?;
             Ok(MergeReport { merged: path, max_abs_diff, checked_examples: n })
         }
     }
-    config.model.build(&device.clone(), Merge { config, run, test, device })
+    let test = prepare_test(&raw, &config.data, config.seed)?;
+    with_run_model(run, config, Merge { run, test })
 }
 
 /// Writes a LoRA or MiSS run in Hugging Face peft format: `<out>/adapter/` (adapter_model.safetensors
 /// + adapter_config.json, for `PeftModel.from_pretrained`) and `<out>/base.safetensors` (the frozen
 /// base model in PyTorch layout, for `load_state_dict`). Other runs export only the base (merged
 /// for IA3 and TriAdaptLoRA, which peft cannot load from our files).
-pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<std::path::PathBuf>> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<PathBuf>> {
     struct Export<'a> {
         config: &'a RunConfig,
-        run: &'a Path,
         out: &'a Path,
-        device: burn::tensor::Device,
     }
-    impl WithModel for Export<'_> {
-        type Output = Result<Vec<std::path::PathBuf>>;
-        fn run<M: PlasticModel>(self, model: M) -> Result<Vec<std::path::PathBuf>> {
+    impl RunModelTask for Export<'_> {
+        type Output = Vec<PathBuf>;
+        fn run<M: PlasticModel>(self, model: M, _gates: Option<GateSet>, _device: &Device) -> Result<Vec<PathBuf>> {
             use crate::peft::PeftMethod;
-            let (model, _gates) = load_run_model(model, self.config, self.run, &self.device)?;
             std::fs::create_dir_all(self.out).map_err(|e| TrainError::io(self.out, e))?;
             let adapter = self.out.join("adapter");
             let base = self.out.join("base.safetensors");
-            let fail = |path: &Path, e: plasticity_peft::PeftError| TrainError::io(path, e);
             let mut written = Vec::new();
-            match &self.config.peft {
-                Some(PeftMethod::Lora(c)) => {
-                    plasticity_peft::hf::export_lora(&model, c, &adapter).map_err(|e| fail(&adapter, e))?;
-                    written.push(adapter);
-                }
-                Some(PeftMethod::Miss(c)) => {
-                    plasticity_peft::hf::export_miss(&model, c, &adapter).map_err(|e| fail(&adapter, e))?;
-                    written.push(adapter);
-                }
-                _ => {}
+            let exported = match &self.config.peft {
+                Some(PeftMethod::Lora(c)) => Some(plasticity_peft::hf::export_lora(&model, c, &adapter)),
+                Some(PeftMethod::Miss(c)) => Some(plasticity_peft::hf::export_miss(&model, c, &adapter)),
+                _ => None,
+            };
+            if let Some(result) = exported {
+                result.map_err(|e| TrainError::io(&adapter, e))?;
+                written.push(adapter);
             }
-            let base_model = match &self.config.peft {
+            let result = match &self.config.peft {
+                // peft cannot load these adapters from our files: export the merged weights.
                 Some(PeftMethod::Ia3(_)) | Some(PeftMethod::Triadapt(_)) => {
-                    let merged = burn::module::Module::materialize(model);
-                    plasticity_peft::hf::export_base_pytorch(&merged, &base)
+                    plasticity_peft::hf::export_base_pytorch(&model.materialize(), &base)
                 }
                 _ => plasticity_peft::hf::export_base_pytorch(&model, &base),
             };
-            base_model.map_err(|e| fail(&base, e))?;
+            result.map_err(|e| TrainError::io(&base, e))?;
             written.push(base);
             Ok(written)
         }
     }
-    config.model.build(&device.clone(), Export { config, run, out, device })
+    with_run_model(run, config, Export { config, out })
 }
