@@ -34,7 +34,7 @@ pub fn param_values<M: Module>(module: &M) -> Vec<Vec<f32>> {
     struct Values(Vec<Vec<f32>>);
     impl ModuleVisitor for Values {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.0.push(param.val().into_data().convert::<f32>().to_vec::<f32>().unwrap());
+            self.0.push(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
         }
     }
     let mut v = Values(Vec::new());

@@ -1,6 +1,6 @@
 //! The hooks later methods use: per-step rules, loss penalties, global-norm clipping.
 
-use burn::module::{Module, Param};
+use burn::module::Param;
 use burn::nn::LinearConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -51,7 +51,7 @@ fn step_rule_runs_after_every_update() {
         &summary.dir.join("model.bpk"),
     )
     .unwrap();
-    let bias = saved.output.bias.unwrap().val().into_data().to_vec::<f32>().unwrap();
+    let bias = saved.output.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap();
     assert!(bias.iter().all(|&b| b == 0.0), "{bias:?}");
     assert!(summary.results.test_accuracy.unwrap() > 0.5);
 }
@@ -99,8 +99,8 @@ fn global_norm_clipping_matches_hand_values() {
     grads.register(bias_id, Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device));
     assert!((global_norm(&layer, &grads) - 5.0).abs() < 1e-6);
     let clipped = clip_global_norm(&layer, grads, 1.0);
-    let w = clipped.get::<2>(layer.weight.id).unwrap().into_data().to_vec::<f32>().unwrap();
-    let b = clipped.get::<1>(bias_id).unwrap().into_data().to_vec::<f32>().unwrap();
+    let w = clipped.get::<2>(layer.weight.id).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    let b = clipped.get::<1>(bias_id).unwrap().into_data().try_to_vec::<f32>().unwrap();
     // factor = 1 / (5 + 1e-6)
     assert!((w[0] - 0.6).abs() < 1e-5 && (b[1] - 0.8).abs() < 1e-5, "{w:?} {b:?}");
     assert!((global_norm(&layer, &clipped) - 1.0).abs() < 1e-5);
