@@ -251,6 +251,12 @@ fn run_model<M: PlasticModel>(
     let stopped = result.interrupted.as_ref().map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
     let trainee = result.model;
     crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
+    let mut params = params;
+    if let Some(crate::peft::PeftMethod::Triadapt(_)) = &config.peft {
+        // Ranks grew during training: count the final adapters (all of them train).
+        let census = plasticity_peft::ParamCensus::of(&trainee.model);
+        params = crate::params::ParamCounts { trainable: census.adapter_parameters(), total: census.total_parameters() };
+    }
 
     let inner = device.clone().inner();
     let test: Option<Evaluation> = match config.train.test {
