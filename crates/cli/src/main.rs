@@ -6,6 +6,7 @@ use clap::Parser;
 use commands::Cli;
 
 fn main() {
+    plasticity_train::device::tune_cpu_process();
     let cli = Cli::parse();
     plasticity_train::logging::init_logging(cli.verbosity());
     if let Err(err) = commands::run(cli) {
