@@ -2,7 +2,7 @@
 //! and reading typed fields with errors that name the file and key.
 
 use super::HfOptions;
-use super::io::file_error;
+use super::io::{file_error, read_json};
 use crate::PeftError;
 use crate::target::TargetModules;
 use serde_json::{Map, Value, json};
@@ -113,7 +113,16 @@ pub(crate) struct ConfigFile<'a> {
     pub map: Map<String, Value>,
 }
 
-impl ConfigFile<'_> {
+impl<'a> ConfigFile<'a> {
+    /// Reads `adapter_config.json` at `path` and checks what every import needs: `peft_type` is
+    /// `peft_type` and `bias` is `"none"`.
+    pub(crate) fn read(path: &'a Path, peft_type: &str) -> Result<Self, PeftError> {
+        let file = ConfigFile { path, map: read_json(path)? };
+        file.expect_type(peft_type)?;
+        file.require("bias", &["none".into()], "\"none\"")?;
+        Ok(file)
+    }
+
     fn bad(&self, key: &str, expected: &str) -> PeftError {
         let found = self
             .map

@@ -3,7 +3,7 @@
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, lora_json, to_python_json};
 use super::io::{
-    F32Tensor, TensorFile, f32_values, file_error, load_params, read_json, transpose,
+    F32Tensor, TensorFile, f32_values, file_error, load_params, transpose,
     write_safetensors,
 };
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
@@ -112,12 +112,7 @@ pub fn import_lora_with<M: Module>(
 ) -> Result<M, PeftError> {
     let dir = dir.as_ref();
     let config_path = dir.join(ADAPTER_CONFIG);
-    let file = ConfigFile {
-        path: &config_path,
-        map: read_json(&config_path)?,
-    };
-    file.expect_type("LORA")?;
-    file.require("bias", &["none".into()], "\"none\"")?;
+    let file = ConfigFile::read(&config_path, "LORA")?;
     file.require("use_dora", &[false.into()], "false")?;
     file.require("fan_in_fan_out", &[false.into()], "false")?;
     file.require("lora_bias", &[false.into()], "false")?;

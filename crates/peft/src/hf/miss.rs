@@ -4,7 +4,7 @@
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, miss_json, to_python_json};
 use super::io::{
-    F32Tensor, TensorFile, f32_values, file_error, load_params, read_json, write_safetensors,
+    F32Tensor, TensorFile, f32_values, file_error, load_params, write_safetensors,
 };
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::{MissConfig, MissVariant, PeftError};
@@ -131,12 +131,7 @@ pub fn import_miss_with<M: Module>(
 ) -> Result<M, PeftError> {
     let dir = dir.as_ref();
     let config_path = dir.join(ADAPTER_CONFIG);
-    let file = ConfigFile {
-        path: &config_path,
-        map: read_json(&config_path)?,
-    };
-    file.expect_type("MISS")?;
-    file.require("bias", &["none".into()], "\"none\"")?;
+    let file = ConfigFile::read(&config_path, "MISS")?;
     file.require("modules_to_save", &[Value::Array(vec![])], "null")?;
     let variant = match file.map.get("init_weights") {
         None | Some(Value::Bool(_)) => MissVariant::Bone,
