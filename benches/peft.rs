@@ -74,16 +74,36 @@ const ALL_LAYERS: &[&str] = &["hidden.0", "hidden.1", "output"];
 const HIDDEN: &[&str] = &["hidden.0", "hidden.1"];
 
 const METHODS: &[Method] = &[
-    Method { name: "full", kind: Kind::Full, targets: ALL_LAYERS, about: "full fine-tuning (every parameter trains)" },
-    Method { name: "lora", kind: Kind::Lora, targets: ALL_LAYERS, about: "LoRA r=8, alpha 8, peft init" },
-    Method { name: "miss-bone", kind: Kind::MissBone, targets: ALL_LAYERS, about: "MiSS bone (shared block) r=8" },
+    Method {
+        name: "full",
+        kind: Kind::Full,
+        targets: ALL_LAYERS,
+        about: "full fine-tuning (every parameter trains)",
+    },
+    Method {
+        name: "lora",
+        kind: Kind::Lora,
+        targets: ALL_LAYERS,
+        about: "LoRA r=8, alpha 8, peft init",
+    },
+    Method {
+        name: "miss-bone",
+        kind: Kind::MissBone,
+        targets: ALL_LAYERS,
+        about: "MiSS bone (shared block) r=8",
+    },
     Method {
         name: "miss-bat",
         kind: Kind::MissBat,
         targets: HIDDEN,
         about: "MiSS bat (block-affine) r=8; output excluded (d_out = 10 is not a multiple of 8)",
     },
-    Method { name: "ia3", kind: Kind::Ia3, targets: ALL_LAYERS, about: "IA3 (output scaling vectors)" },
+    Method {
+        name: "ia3",
+        kind: Kind::Ia3,
+        targets: ALL_LAYERS,
+        about: "IA3 (output scaling vectors)",
+    },
     Method {
         name: "triadapt",
         kind: Kind::TriAdapt,
@@ -123,7 +143,11 @@ fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
-        let value = || args.get(i + 1).cloned().unwrap_or_else(|| panic!("{} needs a value", args[i]));
+        let value = || {
+            args.get(i + 1)
+                .cloned()
+                .unwrap_or_else(|| panic!("{} needs a value", args[i]))
+        };
         match args[i].as_str() {
             "--steps" => o.steps = value().parse().expect("--steps N"),
             "--forwards" => o.forwards = value().parse().expect("--forwards N"),
@@ -141,7 +165,10 @@ fn options() -> Options {
         }
         i += 2;
     }
-    assert!(o.repeats >= 1 && o.steps >= 1 && o.forwards >= 1, "--repeats, --steps and --forwards must be >= 1");
+    assert!(
+        o.repeats >= 1 && o.steps >= 1 && o.forwards >= 1,
+        "--repeats, --steps and --forwards must be >= 1"
+    );
     o
 }
 
@@ -154,12 +181,16 @@ struct Batch {
 fn batches(device: &Device) -> Vec<Batch> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as u32
     };
     (0..BATCHES)
         .map(|_| {
-            let x: Vec<f32> = (0..BATCH * INPUT).map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0).collect();
+            let x: Vec<f32> = (0..BATCH * INPUT)
+                .map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0)
+                .collect();
             let y: Vec<i64> = (0..BATCH).map(|_| (next() % CLASSES as u32) as i64).collect();
             Batch {
                 x: Tensor::<2>::from_data(TensorData::new(x, [BATCH, INPUT]), device),
@@ -186,13 +217,25 @@ impl Subject {
     fn new(method: &Method, base: &Mlp, device: &Device) -> Self {
         let model = base.clone();
         let t = names(method.targets);
-        let adapted = |m: Result<Mlp, plasticity::peft::PeftError>| m.unwrap_or_else(|e| panic!("{}: {e}", method.name));
-        let plain = |model| Self { model, gates: None, orth: None };
+        let adapted =
+            |m: Result<Mlp, plasticity::peft::PeftError>| m.unwrap_or_else(|e| panic!("{}: {e}", method.name));
+        let plain = |model| Self {
+            model,
+            gates: None,
+            orth: None,
+        };
         match method.kind {
             Kind::Full => plain(model),
             Kind::Lora => plain(adapted(LoraConfig::new(t).with_r(8).apply(model))),
-            Kind::MissBone => plain(adapted(MissConfig::new(t).with_r(8).with_variant(MissVariant::Bone).apply(model))),
-            Kind::MissBat => plain(adapted(MissConfig::new(t).with_r(8).with_variant(MissVariant::Bat).apply(model))),
+            Kind::MissBone => plain(adapted(
+                MissConfig::new(t)
+                    .with_r(8)
+                    .with_variant(MissVariant::Bone)
+                    .apply(model),
+            )),
+            Kind::MissBat => plain(adapted(
+                MissConfig::new(t).with_r(8).with_variant(MissVariant::Bat).apply(model),
+            )),
             Kind::Ia3 => plain(adapted(Ia3Config::new(t).apply(model))),
             Kind::TriAdapt => Self {
                 model: adapted(TriAdaptConfig::new(t).with_init_rank(1).apply(model)),
@@ -201,7 +244,11 @@ impl Subject {
             },
             Kind::TauGate => {
                 let gates = TauGateConfig::default().init_for(&model, device).expect("TauGate init");
-                Self { model: model.no_grad(), gates: Some(gates), orth: None }
+                Self {
+                    model: model.no_grad(),
+                    gates: Some(gates),
+                    orth: None,
+                }
             }
         }
     }
@@ -225,7 +272,11 @@ impl Subject {
 
     /// The inference copy: no autodiff, adapters kept (unmerged).
     fn valid(&self) -> Self {
-        Self { model: self.model.valid(), gates: self.gates.as_ref().map(|g| g.valid()), orth: self.orth }
+        Self {
+            model: self.model.valid(),
+            gates: self.gates.as_ref().map(|g| g.valid()),
+            orth: self.orth,
+        }
     }
 }
 
@@ -252,11 +303,19 @@ fn step(
     let s = match gates {
         Some(g) => {
             let grads = GradientsParams::from_grads(grads, &g);
-            Subject { model, gates: Some(optim.step(LR, g, grads)), orth }
+            Subject {
+                model,
+                gates: Some(optim.step(LR, g, grads)),
+                orth,
+            }
         }
         None => {
             let grads = GradientsParams::from_grads(grads, &model);
-            Subject { model: optim.step(LR, model, grads), gates: None, orth }
+            Subject {
+                model: optim.step(LR, model, grads),
+                gates: None,
+                orth,
+            }
         }
     };
     mark(2);
@@ -267,7 +326,11 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// One method's training state, stepped in turn with the others.
@@ -373,7 +436,9 @@ fn max_abs_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
 
 fn command_line(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn cpu_model() -> String {
@@ -389,8 +454,9 @@ fn cpu_model() -> String {
 }
 
 fn measure(o: &Options) -> Value {
-    let load_average =
-        std::fs::read_to_string("/proc/loadavg").ok().map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    let load_average = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     let device = Device::flex().autodiff();
     let plain = device.clone().inner();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -439,7 +505,9 @@ fn measure(o: &Options) -> Value {
         let trained_subject = trained.subject.expect("subject");
         let adapted = trained_subject.valid();
         let merged = (!matches!(method.kind, Kind::Full | Kind::TauGate)).then(|| adapted.model.clone().materialize());
-        let merge_diff = merged.as_ref().map(|m| max_abs_diff(m.forward(x_plain.clone()), adapted.forward(x_plain.clone())));
+        let merge_diff = merged
+            .as_ref()
+            .map(|m| max_abs_diff(m.forward(x_plain.clone()), adapted.forward(x_plain.clone())));
         let base_fn = || base_valid.forward(x_plain.clone());
         let adapted_fn = || adapted.forward(x_plain.clone());
         let merged_fn = || merged.as_ref().expect("merged model").forward(x_plain.clone());
@@ -490,8 +558,15 @@ fn measure(o: &Options) -> Value {
     }
 
     // Ratios to full fine-tuning.
-    let full = rows.iter().find(|r| r["method"] == "full").cloned().expect("full fine-tuning row");
-    let (full_step, full_state) = (full["train_step_ms"].as_f64().unwrap(), full["optimizer_state_bytes"].as_f64().unwrap());
+    let full = rows
+        .iter()
+        .find(|r| r["method"] == "full")
+        .cloned()
+        .expect("full fine-tuning row");
+    let (full_step, full_state) = (
+        full["train_step_ms"].as_f64().unwrap(),
+        full["optimizer_state_bytes"].as_f64().unwrap(),
+    );
     let full_params = full["trainable_params"].as_f64().unwrap();
     for r in &mut rows {
         r["train_step_vs_full"] = json!(r["train_step_ms"].as_f64().unwrap() / full_step);
@@ -526,7 +601,13 @@ fn f(v: &Value, digits: usize) -> String {
 }
 
 fn ratio(v: &Value) -> String {
-    v.as_f64().map_or("–".into(), |x| if x < 0.1 { format!("{x:.3}×") } else { format!("{x:.2}×") })
+    v.as_f64().map_or("–".into(), |x| {
+        if x < 0.1 {
+            format!("{x:.3}×")
+        } else {
+            format!("{x:.2}×")
+        }
+    })
 }
 
 fn kib(v: &Value) -> String {
@@ -540,8 +621,17 @@ fn table(j: &Value) -> String {
          |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in j["results"].as_array().into_iter().flatten() {
-        let targets: Vec<&str> = r["targets"].as_array().into_iter().flatten().filter_map(|t| t.as_str()).collect();
-        let merged = if r["forward_merged_ms"].is_null() { "–".to_string() } else { f(&r["forward_merged_ms"], 3) };
+        let targets: Vec<&str> = r["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str())
+            .collect();
+        let merged = if r["forward_merged_ms"].is_null() {
+            "–".to_string()
+        } else {
+            f(&r["forward_merged_ms"], 3)
+        };
         s += &format!(
             "| {} | {} | {} ({:.1}%) | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r["method"].as_str().unwrap_or("?"),
@@ -583,8 +673,11 @@ fn analysis(j: &Value) -> String {
     let phase = |r: &Value, k: &str| r["train_phases_ms"][k].as_f64().unwrap_or(f64::NAN);
     let mut p = String::from("\n**Where adapted steps spend time.** ");
     if let Some(full) = get("full") {
-        let (ff, fb, fo) =
-            (phase(full, "forward_and_loss"), phase(full, "backward"), phase(full, "from_grads_and_optimizer"));
+        let (ff, fb, fo) = (
+            phase(full, "forward_and_loss"),
+            phase(full, "backward"),
+            phase(full, "from_grads_and_optimizer"),
+        );
         p += &format!(
             "Full fine-tuning spends {ff:.2} ms in forward + loss, {fb:.2} ms in backward and {fo:.2} ms in \
              `from_grads` + Adam, the last being Adam's elementwise tensor ops over all {} parameters. ",
@@ -621,7 +714,13 @@ fn analysis(j: &Value) -> String {
                 weight_space
                     .iter()
                     .filter(|r| r["train_step_vs_full"].as_f64().is_some_and(|x| (x < 1.0) == faster))
-                    .map(|r| format!("{} {}", r["method"].as_str().unwrap_or("?"), ratio(&r["train_step_vs_full"])))
+                    .map(|r| {
+                        format!(
+                            "{} {}",
+                            r["method"].as_str().unwrap_or("?"),
+                            ratio(&r["train_step_vs_full"])
+                        )
+                    })
                     .collect()
             };
             let (faster, slower) = (by_ratio(true), by_ratio(false));
@@ -636,7 +735,11 @@ fn analysis(j: &Value) -> String {
             if !slower.is_empty() {
                 p += &format!(
                     "{} for {} (the reconstruction and its backward cost more than the Adam work saved). ",
-                    if faster.is_empty() { "Net step against full fine-tuning: slower" } else { "slower" },
+                    if faster.is_empty() {
+                        "Net step against full fine-tuning: slower"
+                    } else {
+                        "slower"
+                    },
                     slower.join(", ")
                 );
             }
@@ -669,9 +772,19 @@ fn analysis(j: &Value) -> String {
         let spread: Vec<String> = rows
             .iter()
             .filter_map(|r| {
-                let v: Vec<f64> = r["train_step_ms_repeats"].as_array()?.iter().filter_map(|x| x.as_f64()).collect();
-                let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-                Some(format!("{} {:.0}%", r["method"].as_str()?, (hi - lo) / median(&v) * 100.0))
+                let v: Vec<f64> = r["train_step_ms_repeats"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|x| x.as_f64())
+                    .collect();
+                let (lo, hi) = v
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                Some(format!(
+                    "{} {:.0}%",
+                    r["method"].as_str()?,
+                    (hi - lo) / median(&v) * 100.0
+                ))
             })
             .collect();
         p += &format!(
@@ -689,7 +802,11 @@ fn analysis(j: &Value) -> String {
 
 fn generated_section(j: &Value) -> String {
     let s = |k: &str| j[k].as_str().map(str::to_string).unwrap_or_else(|| j[k].to_string());
-    let dirty = if j["dirty"].as_bool() == Some(true) { " (with uncommitted changes)" } else { "" };
+    let dirty = if j["dirty"].as_bool() == Some(true) {
+        " (with uncommitted changes)"
+    } else {
+        ""
+    };
     format!(
         "{BEGIN}\n\n\
          - date: {}\n- commit: `{}`{dirty}\n- CPU: {} ({} cores available{}; load average {} at start, {} at end)\n- backend: {}\n\
@@ -705,7 +822,9 @@ fn generated_section(j: &Value) -> String {
         s("commit"),
         s("cpu"),
         j["cores"],
-        j["rayon_num_threads"].as_str().map_or(String::new(), |t| format!(", RAYON_NUM_THREADS={t}")),
+        j["rayon_num_threads"]
+            .as_str()
+            .map_or(String::new(), |t| format!(", RAYON_NUM_THREADS={t}")),
         s("load_average_at_start"),
         s("load_average_at_end"),
         s("backend"),
@@ -722,7 +841,11 @@ fn generated_section(j: &Value) -> String {
             .into_iter()
             .flatten()
             .filter(|r| !r["merged_max_abs_logit_diff"].is_null())
-            .map(|r| format!("{} {:.1e}", r["method"].as_str().unwrap_or("?"), r["merged_max_abs_logit_diff"].as_f64().unwrap_or(f64::NAN)))
+            .map(|r| format!(
+                "{} {:.1e}",
+                r["method"].as_str().unwrap_or("?"),
+                r["merged_max_abs_logit_diff"].as_f64().unwrap_or(f64::NAN)
+            ))
             .collect::<Vec<_>>()
             .join(", "),
         analysis(j),
@@ -740,7 +863,11 @@ fn write_docs(path: &str, j: &Value) {
     let section = generated_section(j);
     let text = match std::fs::read_to_string(path) {
         Ok(old) => match (old.find(BEGIN), old.find(END)) {
-            (Some(b), Some(e)) if e > b => format!("{}{section}{}", &old[..b], old[e + END.len()..].trim_start_matches('\n')),
+            (Some(b), Some(e)) if e > b => format!(
+                "{}{section}{}",
+                &old[..b],
+                old[e + END.len()..].trim_start_matches('\n')
+            ),
             _ => format!("{}\n{section}", old.trim_end()),
         },
         Err(_) => format!("{DOC_HEADER}{section}"),

@@ -88,19 +88,29 @@ fn options() -> Options {
 }
 
 fn model(device: &Device) -> Mlp {
-    MlpConfig { input: INPUT, hidden: vec![256, 256], classes: CLASSES, activation: Activation::Relu }.init(device)
+    MlpConfig {
+        input: INPUT,
+        hidden: vec![256, 256],
+        classes: CLASSES,
+        activation: Activation::Relu,
+    }
+    .init(device)
 }
 
 /// Fixed pseudo-random batches (a small LCG: identical on every backend and run).
 fn batches(device: &Device) -> Vec<ClassBatch> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as u32
     };
     (0..BATCHES)
         .map(|_| {
-            let x: Vec<f32> = (0..BATCH * INPUT).map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0).collect();
+            let x: Vec<f32> = (0..BATCH * INPUT)
+                .map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0)
+                .collect();
             let y: Vec<i64> = (0..BATCH).map(|_| (next() % CLASSES as u32) as i64).collect();
             ClassBatch {
                 images: Tensor::<2>::from_data(TensorData::new(x, [BATCH, INPUT]), device),
@@ -130,7 +140,9 @@ type StepFn<S> = fn(S, &ClassBatch, &mut ModuleOptimizer) -> S;
 /// (a) The plain Burn loop: forward, `CrossEntropyLoss`, backward, `from_grads`, `optim.step`.
 fn plain_step(model: Mlp, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Mlp {
     let logits = model.forward(batch.images.clone());
-    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, batch.targets.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits, batch.targets.clone());
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     optim.step(LR, model, grads)
 }
@@ -138,13 +150,22 @@ fn plain_step(model: Mlp, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Ml
 /// (b) plasticity's real path: `Trainee`'s `TrainStep::step` (forward, loss + correct count read
 /// to the host, backward) then `optimize` (optional clipping, `optim.step`, step counter).
 fn trainee_step(trainee: Trainee<Mlp>, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Trainee<Mlp> {
-    let batch = ClassBatch { images: batch.images.clone(), targets: batch.targets.clone() };
+    let batch = ClassBatch {
+        images: batch.images.clone(),
+        targets: batch.targets.clone(),
+    };
     let out = TrainStep::step(&trainee, batch);
     trainee.optimize(optim, ModuleLearningRate::from(LR), out.grads)
 }
 
 fn trainee(device: &Device) -> Trainee<Mlp> {
-    let ctx = TrainContext::new(1000, None, History::default(), Interrupter::new(), Extensions::<Mlp>::default());
+    let ctx = TrainContext::new(
+        1000,
+        None,
+        History::default(),
+        Interrupter::new(),
+        Extensions::<Mlp>::default(),
+    );
     Trainee::new(model(device), None, Arc::new(ctx), device)
 }
 
@@ -166,7 +187,12 @@ struct FusedAdam {
 impl Default for FusedAdam {
     /// `AdamConfig::new()`'s defaults.
     fn default() -> Self {
-        Self { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-5, weight_decay: 0.0 }
+        Self {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-5,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -208,7 +234,11 @@ impl Optimizer for FusedAdam {
         let mut param = tensor.into_data().convert::<f32>();
         let grad = grad.into_data().convert::<f32>();
         let n = param.num_elements();
-        let mut s = state.unwrap_or_else(|| FusedAdamState { time: 0, moment_1: vec![0.0; n], moment_2: vec![0.0; n] });
+        let mut s = state.unwrap_or_else(|| FusedAdamState {
+            time: 0,
+            moment_1: vec![0.0; n],
+            moment_2: vec![0.0; n],
+        });
         s.time += 1;
         let t = s.time as i32;
         let (b1, b2) = (self.beta_1, self.beta_2);
@@ -218,7 +248,12 @@ impl Optimizer for FusedAdam {
         let wd = self.weight_decay;
         let p = param.as_mut_slice::<f32>().expect("f32 parameter");
         let g = grad.as_slice::<f32>().expect("f32 gradient");
-        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(s.moment_1.iter_mut()).zip(s.moment_2.iter_mut()) {
+        for (((p, &g), m), v) in p
+            .iter_mut()
+            .zip(g)
+            .zip(s.moment_1.iter_mut())
+            .zip(s.moment_2.iter_mut())
+        {
             let g = g + wd * *p;
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
@@ -289,7 +324,11 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// Warm up, then time `repeats` runs of `steps` steps; returns steps/s of each repeat.
@@ -318,7 +357,14 @@ fn time<S>(o: &Options, device: &Device, mut state: S, step: StepFn<S>, mut opti
 fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'static str, f64)> {
     let data = batches(device);
     let mut model = model(device);
-    let names = ["forward", "loss", "backward", "from_grads", "optimizer", "host read (loss, correct)"];
+    let names = [
+        "forward",
+        "loss",
+        "backward",
+        "from_grads",
+        "optimizer",
+        "host read (loss, correct)",
+    ];
     let mut total = [0.0f64; 6];
     let n = o.warmup + o.steps * 2;
     for i in 0..n {
@@ -332,7 +378,9 @@ fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'st
         };
         let logits = model.forward(batch.images.clone());
         mark(0, &mut t);
-        let loss = CrossEntropyLossConfig::new().init(device).forward(logits.clone(), batch.targets.clone());
+        let loss = CrossEntropyLossConfig::new()
+            .init(device)
+            .forward(logits.clone(), batch.targets.clone());
         mark(1, &mut t);
         let grads = loss.backward();
         mark(2, &mut t);
@@ -346,7 +394,10 @@ fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'st
             total.iter_mut().zip(t).for_each(|(s, x)| *s += x);
         }
     }
-    names.into_iter().zip(total.map(|s| s / (n - o.warmup) as f64)).collect()
+    names
+        .into_iter()
+        .zip(total.map(|s| s / (n - o.warmup) as f64))
+        .collect()
 }
 
 fn backends() -> Vec<(&'static str, Device)> {
@@ -369,13 +420,22 @@ fn ftz_child(o: &Options) -> serde_json::Value {
         .into_iter()
         .map(String::from)
         .collect();
-    args.extend(["--repeats".into(), o.repeats.to_string(), "--ftz".into(), "--out".into(), out.clone()]);
+    args.extend([
+        "--repeats".into(),
+        o.repeats.to_string(),
+        "--ftz".into(),
+        "--out".into(),
+        out.clone(),
+    ]);
     args.extend(["--only".into(), FTZ_VARIANTS.into()]);
     if let Some(b) = &o.backend {
         args.extend(["--backend".into(), b.clone()]);
     }
     let exe = std::env::current_exe().expect("current exe");
-    let status = std::process::Command::new(exe).args(&args).status().expect("run the --ftz child");
+    let status = std::process::Command::new(exe)
+        .args(&args)
+        .status()
+        .expect("run the --ftz child");
     assert!(status.success(), "the --ftz child failed");
     serde_json::from_str(&std::fs::read_to_string(&out).expect("read the child's JSON")).expect("child JSON")
 }
@@ -388,8 +448,10 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let wanted = |name: &str| o.only.as_ref().is_none_or(|w| w.iter().any(|v| v == name));
     let suffix = if o.ftz { "+ftz" } else { "" };
-    let devices: Vec<_> =
-        backends().into_iter().filter(|(b, _)| o.backend.as_deref().is_none_or(|w| w == *b)).collect();
+    let devices: Vec<_> = backends()
+        .into_iter()
+        .filter(|(b, _)| o.backend.as_deref().is_none_or(|w| w == *b))
+        .collect();
     println!(
         "train_step{suffix}: MLP {INPUT}-256-256-{CLASSES}, batch {BATCH}, Adam; {} steps x {} repeats after {} warm-up; {cores} cores",
         o.steps, o.repeats, o.warmup
@@ -398,8 +460,17 @@ fn main() {
     let mut phase_rows = Vec::new();
     let mut record = |backend: &'static str, variant: &str, about: &'static str, repeats: Vec<f64>| {
         let variant = format!("{variant}{suffix}");
-        println!("{backend:>8} {variant:<28} {:>8.1} steps/s  (repeats {:.1?})", median(&repeats), repeats);
-        results.push(Measured { backend, variant, about, repeats });
+        println!(
+            "{backend:>8} {variant:<28} {:>8.1} steps/s  (repeats {:.1?})",
+            median(&repeats),
+            repeats
+        );
+        results.push(Measured {
+            backend,
+            variant,
+            about,
+            repeats,
+        });
     };
     let mut phases_of = |backend: &'static str, setup: &'static str, device: &Device, optim: ModuleOptimizer| {
         for (phase, ms) in phases(&o, device, optim) {
@@ -411,15 +482,30 @@ fn main() {
     // Pass 1, glibc malloc as configured by default.
     for (backend, device) in &devices {
         if wanted("plain") {
-            record(backend, "plain", "plain Burn loop", time(&o, device, model(device), plain_step, adam()));
+            record(
+                backend,
+                "plain",
+                "plain Burn loop",
+                time(&o, device, model(device), plain_step, adam()),
+            );
         }
         if wanted("trainee") {
             let about = "plasticity Trainee step + optimize";
-            record(backend, "trainee", about, time(&o, device, trainee(device), trainee_step, adam()));
+            record(
+                backend,
+                "trainee",
+                about,
+                time(&o, device, trainee(device), trainee_step, adam()),
+            );
         }
         if wanted("plain+fused") {
             let about = "plain Burn loop with FusedAdam";
-            record(backend, "plain+fused", about, time(&o, device, model(device), plain_step, fused_adam()));
+            record(
+                backend,
+                "plain+fused",
+                about,
+                time(&o, device, model(device), plain_step, fused_adam()),
+            );
         }
         if o.phases {
             phases_of(backend, "plain", device, adam());
@@ -433,15 +519,30 @@ fn main() {
     for (backend, device) in devices.iter().filter(|_| malloc_tuned) {
         if wanted("plain+malloc") {
             let about = "plain Burn loop, malloc keeps freed buffers";
-            record(backend, "plain+malloc", about, time(&o, device, model(device), plain_step, adam()));
+            record(
+                backend,
+                "plain+malloc",
+                about,
+                time(&o, device, model(device), plain_step, adam()),
+            );
         }
         if wanted("plain+malloc+fused") {
             let about = "plain loop, malloc tuned, FusedAdam";
-            record(backend, "plain+malloc+fused", about, time(&o, device, model(device), plain_step, fused_adam()));
+            record(
+                backend,
+                "plain+malloc+fused",
+                about,
+                time(&o, device, model(device), plain_step, fused_adam()),
+            );
         }
         if wanted("trainee+malloc+fused") {
             let about = "Trainee step + optimize, malloc tuned, FusedAdam";
-            record(backend, "trainee+malloc+fused", about, time(&o, device, trainee(device), trainee_step, fused_adam()));
+            record(
+                backend,
+                "trainee+malloc+fused",
+                about,
+                time(&o, device, trainee(device), trainee_step, fused_adam()),
+            );
         }
         if o.phases {
             phases_of(backend, "malloc+fused", device, fused_adam());

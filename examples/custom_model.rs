@@ -21,7 +21,10 @@ struct TwoLayer {
 
 impl TwoLayer {
     fn new(device: &Device) -> Self {
-        Self { hidden: LinearConfig::new(784, 128).init(device), output: LinearConfig::new(128, 10).init(device) }
+        Self {
+            hidden: LinearConfig::new(784, 128).init(device),
+            output: LinearConfig::new(128, 10).init(device),
+        }
     }
 }
 
@@ -33,7 +36,10 @@ impl PlasticModel for TwoLayer {
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {
-        vec![InsertionPoint { name: "hidden".into(), width: 128 }]
+        vec![InsertionPoint {
+            name: "hidden".into(),
+            width: 128,
+        }]
     }
 }
 
@@ -52,6 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &[],
     )?;
     let summary = train_with(&config, &RunOptions::default(), TwoLayer::new)?;
-    println!("test accuracy {:?}; run directory {}", summary.results.test_accuracy, summary.dir.display());
+    println!(
+        "test accuracy {:?}; run directory {}",
+        summary.results.test_accuracy,
+        summary.dir.display()
+    );
     Ok(())
 }

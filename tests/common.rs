@@ -11,7 +11,11 @@ pub fn shared_data() -> PathBuf {
     let dir = std::env::var_os("PLASTICITY_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(dir.join("mnist").is_dir(), "the real MNIST files are missing from {} (set PLASTICITY_DATA)", dir.display());
+    assert!(
+        dir.join("mnist").is_dir(),
+        "the real MNIST files are missing from {} (set PLASTICITY_DATA)",
+        dir.display()
+    );
     dir
 }
 
@@ -34,7 +38,8 @@ pub fn param_values<M: Module>(module: &M) -> Vec<Vec<f32>> {
     struct Values(Vec<Vec<f32>>);
     impl ModuleVisitor for Values {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.0.push(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+            self.0
+                .push(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
         }
     }
     let mut v = Values(Vec::new());

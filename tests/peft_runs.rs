@@ -32,19 +32,33 @@ fn adapted(base: &std::path::Path, peft: &str, dir: &std::path::Path) -> plastic
 }
 
 fn mlp() -> plasticity::models::Mlp {
-    MlpConfig { hidden: vec![32, 32], ..Default::default() }.init(&Device::flex())
+    MlpConfig {
+        hidden: vec![32, 32],
+        ..Default::default()
+    }
+    .init(&Device::flex())
 }
 
 #[test]
 fn lora_run_trains_adapters_only_and_merges() {
-    let quiet = RunOptions { quiet: true, ..Default::default() };
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
     let base_dir = temp_dir("peft-base");
     train(&config(BASE, &base_dir), &quiet).unwrap();
     let dir = temp_dir("peft-lora");
-    let cfg = adapted(&base_dir, "method = \"lora\"\nr = 4\nalpha = 4.0\ntarget_modules = [\"hidden.0\", \"hidden.1\", \"output\"]", &dir);
+    let cfg = adapted(
+        &base_dir,
+        "method = \"lora\"\nr = 4\nalpha = 4.0\ntarget_modules = [\"hidden.0\", \"hidden.1\", \"output\"]",
+        &dir,
+    );
     let run = train(&cfg, &quiet).unwrap();
     // r·(d_in + d_out) per layer.
-    assert_eq!(run.results.parameters.trainable, 4 * (784 + 32) + 4 * (32 + 32) + 4 * (32 + 10));
+    assert_eq!(
+        run.results.parameters.trainable,
+        4 * (784 + 32) + 4 * (32 + 32) + 4 * (32 + 10)
+    );
     // The base weights inside the adapted model are the base run's, untouched.
     let base = param_values(&load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap());
     let device = Device::flex();
@@ -52,34 +66,60 @@ fn lora_run_trains_adapters_only_and_merges() {
     let census = plasticity::peft::ParamCensus::of(&model);
     assert_eq!(census.adapters.len(), 6);
     let merged = model.clone().materialize();
-    assert_ne!(param_values(&merged), base, "merged weights include the trained adapters");
+    assert_ne!(
+        param_values(&merged),
+        base,
+        "merged weights include the trained adapters"
+    );
     // merge: same logits within 1e-5.
     let report = merge_run(&dir, &cfg).unwrap();
     assert!(report.max_abs_diff <= 1e-5, "{report:?}");
     let merged_file = load_model_file(mlp(), &report.merged).unwrap();
     assert_eq!(param_values(&merged_file), param_values(&merged));
     // adapter.bpk + the base run's model.bpk reproduce the adapted model.
-    let rebuilt = cfg.peft.as_ref().map(|p| plasticity::train::peft::attach(load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap(), p, &device)).unwrap().unwrap().0;
-    let record = plasticity::burn::store::ModuleRecord::load(dir.join("adapter.bpk")).unwrap().allow_partial(true);
+    let rebuilt = cfg
+        .peft
+        .as_ref()
+        .map(|p| {
+            plasticity::train::peft::attach(load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap(), p, &device)
+        })
+        .unwrap()
+        .unwrap()
+        .0;
+    let record = plasticity::burn::store::ModuleRecord::load(dir.join("adapter.bpk"))
+        .unwrap()
+        .allow_partial(true);
     let rebuilt = rebuilt.try_load_record(record).unwrap();
     assert_eq!(param_values(&rebuilt.materialize()), param_values(&merged));
 }
 
 #[test]
 fn taugate_run_reports_hard_gates() {
-    let quiet = RunOptions { quiet: true, ..Default::default() };
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
     let base_dir = temp_dir("gate-base");
     let base = train(&config(BASE, &base_dir), &quiet).unwrap();
     let dir = temp_dir("gate-run");
     let run = train(&adapted(&base_dir, "method = \"taugate\"", &dir), &quiet).unwrap();
-    assert_eq!(run.results.parameters.trainable, 2 * (32 + 32), "threshold and gain per hidden unit");
+    assert_eq!(
+        run.results.parameters.trainable,
+        2 * (32 + 32),
+        "threshold and gain per hidden unit"
+    );
     assert_eq!(run.results.parameters.total, base.results.parameters.total + 128);
     let report = run.results.taugate.as_ref().unwrap();
     assert_eq!(report.active_fraction.len(), 2);
     assert!(report.active_fraction.iter().all(|f| (0.0..=1.0).contains(f)));
     assert_eq!(report.class_activity[0].len(), 10);
     assert!(report.hard_test_accuracy > 0.1 && report.soft_test_accuracy > 0.1);
-    for file in ["gates.bpk", "taugate.json", "taugate-hidden.0.png", "taugate-hidden.1.png"] {
+    for file in [
+        "gates.bpk",
+        "taugate.json",
+        "taugate-hidden.0.png",
+        "taugate-hidden.1.png",
+    ] {
         assert!(dir.join(file).exists(), "{file}");
     }
     // The frozen model inside the TauGate run equals the base run's model.

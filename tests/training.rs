@@ -31,7 +31,11 @@ batch_size = 64
 
 fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
     let device = Device::flex();
-    let model = MlpConfig { hidden: vec![64], ..MlpConfig::default() }.init(&device);
+    let model = MlpConfig {
+        hidden: vec![64],
+        ..MlpConfig::default()
+    }
+    .init(&device);
     param_values(&load_model_file(model, &dir.join("model.bpk")).unwrap())
 }
 
@@ -46,17 +50,45 @@ fn resume_is_bit_identical() {
     let cfg = config(SMALL, &split_dir);
     let signal = StopSignal::new();
     signal.press(); // as if Ctrl-C was pressed once during epoch 1
-    let first = train(&cfg, &RunOptions { signal, ..Default::default() }).unwrap();
-    assert_eq!(first.results.epochs.len(), 1, "the first press stops after the epoch's checkpoint");
+    let first = train(
+        &cfg,
+        &RunOptions {
+            signal,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        first.results.epochs.len(),
+        1,
+        "the first press stops after the epoch's checkpoint"
+    );
     assert!(split_dir.join("checkpoint/model-1.bpk").exists());
     std::fs::remove_file(split_dir.join("model.bpk")).unwrap();
 
-    let resumed = train(&cfg, &RunOptions { resume: true, ..Default::default() }).unwrap();
+    let resumed = train(
+        &cfg,
+        &RunOptions {
+            resume: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(resumed.results.resumed_after_epoch, Some(1));
     assert_eq!(resumed.results.epochs.len(), 3);
     for (a, b) in full.results.epochs.iter().zip(&resumed.results.epochs) {
-        assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits(), "epoch {} train loss", a.epoch);
-        assert_eq!(a.valid_loss.to_bits(), b.valid_loss.to_bits(), "epoch {} valid loss", a.epoch);
+        assert_eq!(
+            a.train_loss.to_bits(),
+            b.train_loss.to_bits(),
+            "epoch {} train loss",
+            a.epoch
+        );
+        assert_eq!(
+            a.valid_loss.to_bits(),
+            b.valid_loss.to_bits(),
+            "epoch {} valid loss",
+            a.epoch
+        );
     }
     assert_eq!(final_params(&full_dir), final_params(&split_dir));
     assert_eq!(full.results.test_accuracy, resumed.results.test_accuracy);
@@ -67,14 +99,24 @@ fn resume_is_bit_identical() {
 fn quickstart_reaches_095() {
     let dir = temp_dir("quickstart");
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/quickstart.toml")).unwrap();
-    let summary = train(&config(&text, &dir), &RunOptions { quiet: true, ..Default::default() }).unwrap();
+    let summary = train(
+        &config(&text, &dir),
+        &RunOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let acc = summary.results.test_accuracy.unwrap();
     assert!(acc >= 0.95, "quickstart test accuracy {acc}");
     for file in ["results.json", "curves.png", "model.bpk", "config.toml", "run.log"] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
-    assert_eq!(json["parameters"]["total"], 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
+    assert_eq!(
+        json["parameters"]["total"],
+        784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+    );
     assert_eq!(json["epochs"].as_array().unwrap().len(), 8);
     assert_eq!(json["provenance"]["burn_version"], "0.22.1");
 }
@@ -86,8 +128,18 @@ fn full_mnist_mlp_reaches_098() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/mnist-mlp.toml")).unwrap();
     let mut cfg = config(&text, &dir);
     cfg.data.data_dir = Some(shared_data());
-    let summary = train(&cfg, &RunOptions { quiet: true, ..Default::default() }).unwrap();
-    assert_eq!(summary.results.epochs.iter().map(|e| e.train_examples).sum::<u64>(), 55_000 * 10);
+    let summary = train(
+        &cfg,
+        &RunOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        summary.results.epochs.iter().map(|e| e.train_examples).sum::<u64>(),
+        55_000 * 10
+    );
     let acc = summary.results.test_accuracy.unwrap();
     assert!(acc >= 0.98, "full MNIST test accuracy {acc}");
 }
@@ -101,15 +153,22 @@ struct TestNet {
 
 impl PlasticModel for TestNet {
     fn forward_hooked(&self, x: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
-        self.output.forward(hook.activate(0, self.hidden.forward(x), Activation::Tanh))
+        self.output
+            .forward(hook.activate(0, self.hidden.forward(x), Activation::Tanh))
     }
     fn insertion_points(&self) -> Vec<InsertionPoint> {
-        vec![InsertionPoint { name: "hidden".into(), width: 32 }]
+        vec![InsertionPoint {
+            name: "hidden".into(),
+            width: 32,
+        }]
     }
 }
 
 fn test_net(device: &Device) -> TestNet {
-    TestNet { hidden: LinearConfig::new(784, 32).init(device), output: LinearConfig::new(32, 10).init(device) }
+    TestNet {
+        hidden: LinearConfig::new(784, 32).init(device),
+        output: LinearConfig::new(32, 10).init(device),
+    }
 }
 
 #[test]
@@ -142,6 +201,9 @@ fn nan_loss_stops_with_step() {
     .err()
     .expect("a NaN loss must fail the run");
     let msg = err.to_string();
-    assert!(msg.contains("NaN") && msg.contains("step 1 (epoch 1, batch 1)"), "{msg}");
+    assert!(
+        msg.contains("NaN") && msg.contains("step 1 (epoch 1, batch 1)"),
+        "{msg}"
+    );
     assert!(!dir.join("model.bpk").exists());
 }

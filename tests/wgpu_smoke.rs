@@ -16,7 +16,12 @@ use plasticity::train::{RunOptions, train_with};
 fn seeded_mlp(device: &Device) -> Mlp {
     let flex = Device::flex().autodiff(); // trainable params stay trainable through fork
     flex.seed(3);
-    MlpConfig { hidden: vec![64], ..Default::default() }.init(&flex).fork(device)
+    MlpConfig {
+        hidden: vec![64],
+        ..Default::default()
+    }
+    .init(&flex)
+    .fork(device)
 }
 
 const SMOKE: &str = r#"
@@ -45,13 +50,19 @@ const LOSS_TOLERANCE: f64 = 0.03;
 
 #[test]
 fn wgpu_matches_flex() {
-    let quiet = RunOptions { quiet: true, ..Default::default() };
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
     let flex = train_with(&config(SMOKE, &temp_dir("smoke-flex")), &quiet, seeded_mlp).unwrap();
     let mut cfg = config(SMOKE, &temp_dir("smoke-wgpu"));
     cfg.device = "wgpu".into();
     let wgpu = train_with(&cfg, &quiet, seeded_mlp).unwrap();
     for (f, w) in flex.results.epochs.iter().zip(&wgpu.results.epochs) {
-        println!("epoch {}: flex train {:.6} valid {:.6} | wgpu train {:.6} valid {:.6}", f.epoch, f.train_loss, f.valid_loss, w.train_loss, w.valid_loss);
+        println!(
+            "epoch {}: flex train {:.6} valid {:.6} | wgpu train {:.6} valid {:.6}",
+            f.epoch, f.train_loss, f.valid_loss, w.train_loss, w.valid_loss
+        );
         let close = |a: f64, b: f64| (a - b).abs() <= LOSS_TOLERANCE * a.abs();
         assert!(close(f.train_loss, w.train_loss), "epoch {} train loss", f.epoch);
         assert!(close(f.valid_loss, w.valid_loss), "epoch {} valid loss", f.epoch);

@@ -177,8 +177,11 @@ fn load(config: &std::path::Path, overrides: &Overrides, extra: &[String]) -> Re
 }
 
 fn train(args: TrainArgs, quiet: bool) -> Result<()> {
-    let extra: Vec<String> =
-        args.output_dir.iter().map(|d| format!("output_dir={}", toml_string(&d.display().to_string()))).collect();
+    let extra: Vec<String> = args
+        .output_dir
+        .iter()
+        .map(|d| format!("output_dir={}", toml_string(&d.display().to_string())))
+        .collect();
     let config = load(&args.config, &args.overrides, &extra)?;
     let signal = StopSignal::new();
     let handler_signal = signal.clone();
@@ -188,7 +191,11 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         }
     })
     .context("installing the Ctrl-C handler")?;
-    let opts = RunOptions { resume: args.resume, signal, quiet };
+    let opts = RunOptions {
+        resume: args.resume,
+        signal,
+        quiet,
+    };
     let summary = plasticity_train::train(&config, &opts)?;
     let r = &summary.results;
     if let Some(reason) = &r.stopped {
@@ -203,7 +210,11 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
             r.wall_seconds,
             summary.dir.display()
         ),
-        None => println!("done in {:.1} s; run directory {}", r.wall_seconds, summary.dir.display()),
+        None => println!(
+            "done in {:.1} s; run directory {}",
+            r.wall_seconds,
+            summary.dir.display()
+        ),
     }
     Ok(())
 }
@@ -218,7 +229,10 @@ fn eval(args: EvalArgs) -> Result<()> {
 fn run_config(args: &EvalArgs) -> Result<RunConfig> {
     let config_path = args.run.join("config.toml");
     if !config_path.exists() {
-        bail!("{} has no config.toml; pass a run directory written by `plasticity train`", args.run.display());
+        bail!(
+            "{} has no config.toml; pass a run directory written by `plasticity train`",
+            args.run.display()
+        );
     }
     load(&config_path, &args.overrides, &[])
 }
@@ -226,7 +240,10 @@ fn run_config(args: &EvalArgs) -> Result<RunConfig> {
 fn merge(args: EvalArgs) -> Result<()> {
     let config = run_config(&args)?;
     if config.peft.is_none() {
-        bail!("{} is not a PEFT run (its config has no [peft]); its model.bpk is already plain", args.run.display());
+        bail!(
+            "{} is not a PEFT run (its config has no [peft]); its model.bpk is already plain",
+            args.run.display()
+        );
     }
     let report = plasticity_train::commands::merge_run(&args.run, &config)?;
     println!("{}", serde_json::to_string(&report)?);

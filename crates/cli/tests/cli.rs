@@ -27,7 +27,11 @@ fn shared_mnist() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo("../shared/data"))
         .join("mnist");
-    assert!(dir.is_dir(), "real MNIST files missing at {} (set PLASTICITY_DATA)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "real MNIST files missing at {} (set PLASTICITY_DATA)",
+        dir.display()
+    );
     dir
 }
 
@@ -48,9 +52,21 @@ fn assert_one_line_error(out: &Output, needles: &[&str]) {
 fn misspelt_config_key_names_key_and_line() {
     let dir = temp("misspelt");
     let config = dir.join("bad.toml");
-    std::fs::write(&config, "name = \"x\"\n\n[optimizer]\nkind = \"adam\"\nlearning_rate = 0.1\n").unwrap();
+    std::fs::write(
+        &config,
+        "name = \"x\"\n\n[optimizer]\nkind = \"adam\"\nlearning_rate = 0.1\n",
+    )
+    .unwrap();
     let out = bin().arg("train").arg(&config).output().unwrap();
-    assert_one_line_error(&out, &["bad.toml:5:1", "unknown field `learning_rate`", "expected one of", "`lr`"]);
+    assert_one_line_error(
+        &out,
+        &[
+            "bad.toml:5:1",
+            "unknown field `learning_rate`",
+            "expected one of",
+            "`lr`",
+        ],
+    );
 }
 
 #[test]
@@ -60,7 +76,12 @@ fn invalid_value_and_bad_override_are_named() {
     std::fs::write(&config, "[train]\nepochs = 0\n").unwrap();
     let out = bin().arg("train").arg(&config).output().unwrap();
     assert_one_line_error(&out, &["c.toml:2", "train.epochs", "at least 1"]);
-    let out = bin().args(["train"]).arg(repo("configs/quickstart.toml")).args(["--set", "train.epochs=many"]).output().unwrap();
+    let out = bin()
+        .args(["train"])
+        .arg(repo("configs/quickstart.toml"))
+        .args(["--set", "train.epochs=many"])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["--set train.epochs=many", "expected usize"]);
 }
 
@@ -69,7 +90,11 @@ fn truncated_idx_file_is_named() {
     let dir = temp("truncated");
     let mnist = dir.join("mnist");
     std::fs::create_dir_all(&mnist).unwrap();
-    for name in ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+    for name in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
         std::fs::copy(shared_mnist().join(name), mnist.join(name)).unwrap();
     }
     let full = std::fs::read(shared_mnist().join("train-images-idx3-ubyte.gz")).unwrap();
@@ -86,7 +111,14 @@ fn truncated_idx_file_is_named() {
     assert_one_line_error(&out, &["train-images-idx3-ubyte.gz"]);
 }
 
-const SMALL: &[&str] = &["--set", "data.train_subset=2000", "--set", "data.valid_size=500", "--set", "model.hidden=[32]"];
+const SMALL: &[&str] = &[
+    "--set",
+    "data.train_subset=2000",
+    "--set",
+    "data.valid_size=500",
+    "--set",
+    "model.hidden=[32]",
+];
 
 #[test]
 fn checkpoint_from_a_different_model_is_refused() {
@@ -113,17 +145,33 @@ fn checkpoint_from_a_different_model_is_refused() {
         .unwrap();
     assert_one_line_error(&out, &["model-1.bpk", "does not fit this model", "shape mismatch"]);
     // Evaluate its model.bpk as a CNN: the same.
-    let out = bin().arg("eval").arg("--run").arg(&run).args(["--set", "model={ kind = \"cnn\" }"]).output().unwrap();
+    let out = bin()
+        .arg("eval")
+        .arg("--run")
+        .arg(&run)
+        .args(["--set", "model={ kind = \"cnn\" }"])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["model.bpk", "does not fit this model"]);
 }
 
 #[test]
 fn inspect_prints_trainable_table() {
-    let out = bin().arg("inspect").arg(repo("configs/quickstart.toml")).output().unwrap();
+    let out = bin()
+        .arg("inspect")
+        .arg(repo("configs/quickstart.toml"))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(stdout.contains("hidden.0.weight") && stdout.contains("[784, 256]"), "{stdout}");
-    assert!(stdout.contains("trainable params: 269322 || all params: 269322 || trainable%: 100.0000"), "{stdout}");
+    assert!(
+        stdout.contains("hidden.0.weight") && stdout.contains("[784, 256]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("trainable params: 269322 || all params: 269322 || trainable%: 100.0000"),
+        "{stdout}"
+    );
 }
 
 /// SIGKILL mid-epoch, then `--resume`: the run continues from the last complete checkpoint
@@ -136,7 +184,14 @@ fn sigkill_mid_epoch_then_resume_finishes() {
         cmd.arg("-q")
             .arg("train")
             .arg(repo("configs/quickstart.toml"))
-            .args(["--set", "data.valid_size=500", "--set", "train.epochs=30", "--set", "train.batch_size=32"])
+            .args([
+                "--set",
+                "data.valid_size=500",
+                "--set",
+                "train.epochs=30",
+                "--set",
+                "train.batch_size=32",
+            ])
             .arg("--output-dir")
             .arg(&run);
     };
@@ -147,7 +202,10 @@ fn sigkill_mid_epoch_then_resume_finishes() {
     let start = Instant::now();
     while !ckpt.exists() {
         assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
-        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "training ended before it was killed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300)); // well inside epoch 3

@@ -35,21 +35,11 @@ static TEST_LABELS: &[u8] = include_bytes!("../bundled/t10k-labels-idx1-ubyte.gz
 /// Takes about 0.1 s (gunzip); the result is not cached, so call it once.
 pub fn bundled_mnist() -> Result<Mnist, DataError> {
     let (train, test) = std::thread::scope(|scope| {
-        let train = scope.spawn(|| {
-            decode_split(
-                TRAIN_IMAGES,
-                TRAIN_IMAGES_NAME,
-                TRAIN_LABELS,
-                TRAIN_LABELS_NAME,
-            )
-        });
+        let train = scope.spawn(|| decode_split(TRAIN_IMAGES, TRAIN_IMAGES_NAME, TRAIN_LABELS, TRAIN_LABELS_NAME));
         let test = decode_split(TEST_IMAGES, TEST_IMAGES_NAME, TEST_LABELS, TEST_LABELS_NAME);
-        let train = train.join().unwrap_or_else(|_| {
-            Err(DataError::invalid(
-                "bundled_mnist",
-                "the decoder thread panicked",
-            ))
-        });
+        let train = train
+            .join()
+            .unwrap_or_else(|_| Err(DataError::invalid("bundled_mnist", "the decoder thread panicked")));
         (train, test)
     });
     Ok(Mnist {
@@ -58,19 +48,8 @@ pub fn bundled_mnist() -> Result<Mnist, DataError> {
     })
 }
 
-fn decode_split(
-    images: &[u8],
-    images_origin: &str,
-    labels: &[u8],
-    labels_origin: &str,
-) -> Result<Split, DataError> {
-    let images = parse_idx_images(
-        &decode_maybe_gzip(images.to_vec(), images_origin)?,
-        images_origin,
-    )?;
-    let labels = parse_idx_labels(
-        &decode_maybe_gzip(labels.to_vec(), labels_origin)?,
-        labels_origin,
-    )?;
+fn decode_split(images: &[u8], images_origin: &str, labels: &[u8], labels_origin: &str) -> Result<Split, DataError> {
+    let images = parse_idx_images(&decode_maybe_gzip(images.to_vec(), images_origin)?, images_origin)?;
+    let labels = parse_idx_labels(&decode_maybe_gzip(labels.to_vec(), labels_origin)?, labels_origin)?;
     Split::new(images, images_origin, labels, labels_origin)
 }

@@ -45,9 +45,7 @@ pub enum DataError {
     },
 
     /// More bytes than the IDX header describes (usually a concatenated or wrong file).
-    #[error(
-        "{origin}: {extra} bytes of trailing data after the {expected} bytes the header describes"
-    )]
+    #[error("{origin}: {extra} bytes of trailing data after the {expected} bytes the header describes")]
     TrailingBytes {
         origin: String,
         extra: usize,
@@ -89,10 +87,7 @@ pub enum DataError {
 
     /// An argument to a transform or loader is out of its valid range.
     #[error("{operation}: {problem}")]
-    InvalidArgument {
-        operation: &'static str,
-        problem: String,
-    },
+    InvalidArgument { operation: &'static str, problem: String },
 
     /// The system `curl` binary could not be started.
     #[error("cannot download {url}: `curl` was not found ({source}); install curl, or copy the four MNIST files into {} instead", dest.display())]
@@ -131,11 +126,7 @@ impl DataError {
     }
 
     /// Shorthand for [`DataError::Io`].
-    pub(crate) fn io(
-        path: impl Into<PathBuf>,
-        action: &'static str,
-        source: std::io::Error,
-    ) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
             action,

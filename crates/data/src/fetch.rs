@@ -20,14 +20,8 @@ pub const MNIST_MIRRORS: [&str; 2] = [
 
 /// Canonical md5 of each MNIST file's uncompressed bytes (from Yann LeCun's distribution).
 pub const MNIST_MD5: [(&str, &str); 4] = [
-    (
-        "train-images-idx3-ubyte",
-        "6bbc9ace898e44ae57da46a324031adb",
-    ),
-    (
-        "train-labels-idx1-ubyte",
-        "a25bea736e30d166cdddb491f175f624",
-    ),
+    ("train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb"),
+    ("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"),
     ("t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea"),
     ("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637"),
 ];
@@ -53,10 +47,7 @@ pub fn fetch_mnist(dest: &Path) -> Result<Vec<PathBuf>, DataError> {
                 paths.push(existing);
                 continue;
             }
-            tracing::warn!(
-                "{}: md5 mismatch or unreadable, downloading again",
-                existing.display()
-            );
+            tracing::warn!("{}: md5 mismatch or unreadable, downloading again", existing.display());
         }
         paths.push(download_one(&dir, name, expected)?);
     }
@@ -91,11 +82,7 @@ fn download_one(dir: &Path, name: &str, expected: &str) -> Result<PathBuf, DataE
         if !output.status.success() {
             // curl repeats its message once per retry; the last line is enough.
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let last = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
             failures.push(format!("{url}: {}", last.trim()));
             continue;
         }

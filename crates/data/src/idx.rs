@@ -99,12 +99,7 @@ fn parse_header(
     let header_len = 4 + 4 * ndims;
     let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     if bytes.len() < 4 {
-        return Err(truncated(
-            origin,
-            format!("{kind} header"),
-            bytes.len(),
-            header_len,
-        ));
+        return Err(truncated(origin, format!("{kind} header"), bytes.len(), header_len));
     }
     // Check the magic before the header length so a wrong kind of file gets the clearer message.
     let found = word(0);
@@ -117,12 +112,7 @@ fn parse_header(
         });
     }
     if bytes.len() < header_len {
-        return Err(truncated(
-            origin,
-            format!("{kind} header"),
-            bytes.len(),
-            header_len,
-        ));
+        return Err(truncated(origin, format!("{kind} header"), bytes.len(), header_len));
     }
     let raw: Vec<u32> = (0..ndims).map(|d| word(4 + 4 * d)).collect();
     if raw.contains(&0) {
@@ -136,12 +126,7 @@ fn parse_header(
 }
 
 /// Returns the data after the header, which must be exactly `prod(dims)` bytes long.
-fn body<'a>(
-    bytes: &'a [u8],
-    origin: &str,
-    dims: &[usize],
-    kind: &'static str,
-) -> Result<&'a [u8], DataError> {
+fn body<'a>(bytes: &'a [u8], origin: &str, dims: &[usize], kind: &'static str) -> Result<&'a [u8], DataError> {
     let header_len = 4 + 4 * dims.len();
     let size = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     let Some(size) = size.and_then(|s| s.checked_add(header_len)) else {
@@ -151,11 +136,7 @@ fn body<'a>(
             problem: "the data size overflows",
         });
     };
-    let shape = dims
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(" x ");
+    let shape = dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" x ");
     if bytes.len() < size {
         let what = format!("{kind} file (header says {shape})");
         return Err(truncated(origin, what, bytes.len(), size));

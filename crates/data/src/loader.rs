@@ -43,10 +43,7 @@ pub fn make_batch(set: &ImageSet, indices: &[usize], device: &Device) -> ClassBa
 
 fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<(), DataError> {
     if batch_size == 0 {
-        return Err(DataError::invalid(
-            operation,
-            "batch_size must be at least 1",
-        ));
+        return Err(DataError::invalid(operation, "batch_size must be at least 1"));
     }
     Ok(())
 }

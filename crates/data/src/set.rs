@@ -27,12 +27,7 @@ impl ImageSet {
     /// Pixels scaled from 0..=255 to [0, 1] as `f32`; `num_classes` is 10.
     pub fn from_split(split: &Split) -> ImageSet {
         ImageSet {
-            features: split
-                .images
-                .pixels
-                .iter()
-                .map(|&p| f32::from(p) / 255.0)
-                .collect(),
+            features: split.images.pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
             labels: split.labels.clone(),
             rows: split.images.rows,
             cols: split.images.cols,
@@ -81,9 +76,7 @@ impl ImageSet {
             ));
         }
         let inv = 1.0 / std;
-        self.features
-            .iter_mut()
-            .for_each(|x| *x = (*x - mean) * inv);
+        self.features.iter_mut().for_each(|x| *x = (*x - mean) * inv);
         Ok(())
     }
 
@@ -96,12 +89,7 @@ impl ImageSet {
 
     /// In place: rotates exactly `round(fraction * len)` images, chosen as the first ones of
     /// `permutation(len, seed)`, and returns `[len]` flags telling which were rotated.
-    pub fn rotate_fraction(
-        &mut self,
-        degrees: f32,
-        fraction: f32,
-        seed: u64,
-    ) -> Result<Vec<bool>, DataError> {
+    pub fn rotate_fraction(&mut self, degrees: f32, fraction: f32, seed: u64) -> Result<Vec<bool>, DataError> {
         if !(0.0..=1.0).contains(&fraction) {
             return Err(DataError::invalid(
                 "rotate_fraction",
@@ -153,11 +141,7 @@ impl ImageSet {
     /// The examples at `indices`, in that order (indices out of range are skipped).
     pub fn select(&self, indices: &[usize]) -> ImageSet {
         let d = self.dim();
-        let kept: Vec<usize> = indices
-            .iter()
-            .copied()
-            .filter(|&i| i < self.len())
-            .collect();
+        let kept: Vec<usize> = indices.iter().copied().filter(|&i| i < self.len()).collect();
         let mut features = Vec::with_capacity(kept.len() * d);
         for &i in &kept {
             features.extend_from_slice(&self.features[i * d..(i + 1) * d]);
@@ -174,9 +158,7 @@ impl ImageSet {
     /// Only the examples whose label is in `classes`, in dataset order. Labels keep their
     /// original values (and `num_classes` is unchanged), so class 7 is still 7.
     pub fn select_classes(&self, classes: &[u8]) -> ImageSet {
-        let idx: Vec<usize> = (0..self.len())
-            .filter(|&i| classes.contains(&self.labels[i]))
-            .collect();
+        let idx: Vec<usize> = (0..self.len()).filter(|&i| classes.contains(&self.labels[i])).collect();
         self.select(&idx)
     }
 

@@ -74,9 +74,7 @@ fn bilinear(src: &[f32], rows: usize, cols: usize, y: f64, x: f64) -> f32 {
 /// Applies one fixed pixel permutation: `dst[j] = src[perm[j]]` (the "permuted MNIST" task).
 /// `perm` must be a permutation of `0..src.len()`; indices out of range read as 0.
 pub fn permute_image(src: &[f32], perm: &[usize]) -> Vec<f32> {
-    perm.iter()
-        .map(|&p| src.get(p).copied().unwrap_or(0.0))
-        .collect()
+    perm.iter().map(|&p| src.get(p).copied().unwrap_or(0.0)).collect()
 }
 
 #[cfg(test)]
@@ -108,10 +106,7 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(&got[0..4], &[4.0, 8.0, 12.0, 16.0]);
         // -90 (clockwise) is the other direction: the top row becomes the old left column reversed.
-        assert_eq!(
-            &rotate_image(&img, n, n, -90.0)[0..4],
-            &[13.0, 9.0, 5.0, 1.0]
-        );
+        assert_eq!(&rotate_image(&img, n, n, -90.0)[0..4], &[13.0, 9.0, 5.0, 1.0]);
     }
 
     #[test]
@@ -122,10 +117,7 @@ mod tests {
             x = rotate_image(&x, 4, 4, 90.0);
         }
         assert_eq!(x, img);
-        assert_eq!(
-            rotate_image(&rotate_image(&img, 4, 4, 180.0), 4, 4, 180.0),
-            img
-        );
+        assert_eq!(rotate_image(&rotate_image(&img, 4, 4, 180.0), 4, 4, 180.0), img);
     }
 
     #[test]
@@ -167,9 +159,6 @@ mod tests {
 
     #[test]
     fn permute_image_gathers() {
-        assert_eq!(
-            permute_image(&[1.0, 2.0, 3.0], &[2, 0, 1]),
-            vec![3.0, 1.0, 2.0]
-        );
+        assert_eq!(permute_image(&[1.0, 2.0, 3.0], &[2, 0, 1]), vec![3.0, 1.0, 2.0]);
     }
 }

@@ -45,7 +45,13 @@ fn default_classes() -> usize {
 
 impl Default for CnnConfig {
     fn default() -> Self {
-        Self { side: 28, channels: default_channels(), hidden: 120, classes: 10, activation: Activation::Relu }
+        Self {
+            side: 28,
+            channels: default_channels(),
+            hidden: 120,
+            classes: 10,
+            activation: Activation::Relu,
+        }
     }
 }
 
@@ -94,6 +100,9 @@ impl PlasticModel for Cnn {
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {
-        vec![InsertionPoint { name: "fc".into(), width: self.fc.weight.dims()[1] }]
+        vec![InsertionPoint {
+            name: "fc".into(),
+            width: self.fc.weight.dims()[1],
+        }]
     }
 }

@@ -27,7 +27,12 @@ impl Default for ModelConfig {
 impl ModelConfig {
     /// Checks values serde cannot: non-zero widths, an image large enough for the CNN.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let invalid = |key, message: &str| Err(ModelError::Invalid { key, message: message.into() });
+        let invalid = |key, message: &str| {
+            Err(ModelError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
         match self {
             Self::Mlp(c) => {
                 if c.input == 0 {
@@ -42,7 +47,10 @@ impl ModelConfig {
             }
             Self::Cnn(c) => {
                 if c.feature_side() == 0 {
-                    return invalid("side", "must be at least 16 pixels (two 5x5 convolutions and 2x2 pools)");
+                    return invalid(
+                        "side",
+                        "must be at least 16 pixels (two 5x5 convolutions and 2x2 pools)",
+                    );
                 }
                 if c.channels.contains(&0) || c.hidden == 0 {
                     return invalid("channels", "channels and hidden must be at least 1");

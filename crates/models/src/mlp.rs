@@ -37,7 +37,12 @@ fn default_classes() -> usize {
 
 impl Default for MlpConfig {
     fn default() -> Self {
-        Self { input: 784, hidden: default_hidden(), classes: 10, activation: Activation::Relu }
+        Self {
+            input: 784,
+            hidden: default_hidden(),
+            classes: 10,
+            activation: Activation::Relu,
+        }
     }
 }
 
@@ -82,7 +87,10 @@ impl PlasticModel for Mlp {
         self.hidden
             .iter()
             .enumerate()
-            .map(|(i, layer)| InsertionPoint { name: format!("hidden.{i}"), width: layer.weight.dims()[1] })
+            .map(|(i, layer)| InsertionPoint {
+                name: format!("hidden.{i}"),
+                width: layer.weight.dims()[1],
+            })
             .collect()
     }
 }

@@ -15,19 +15,13 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use plasticity_models::{Mlp, MlpConfig, PlasticModel};
-use plasticity_peft::{
-    LoraConfig, MissConfig, MissVariant, ParamCensus, PeftError, TargetModules, hf,
-};
+use plasticity_peft::{LoraConfig, MissConfig, MissVariant, ParamCensus, PeftError, TargetModules, hf};
 use serde_json::json;
 use std::path::PathBuf;
 
 fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
     let [_, cols] = t.dims();
-    let values = t
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("f32 data");
+    let values = t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 data");
     values.chunks(cols).map(<[f32]>::to_vec).collect()
 }
 
@@ -37,9 +31,7 @@ fn train(base: Mlp, apply: impl Fn(Mlp) -> Result<Mlp, PeftError>, x: &Tensor<2>
     let target = Tensor::<2>::random([x.dims()[0], 10], Distribution::Default, &x.device());
     let mut optim = AdamConfig::new().init();
     for _ in 0..2 {
-        let loss = (model.forward(x.clone()) - target.clone())
-            .powi_scalar(2)
-            .mean();
+        let loss = (model.forward(x.clone()) - target.clone()).powi_scalar(2).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-2, model, grads);
     }
@@ -47,11 +39,7 @@ fn train(base: Mlp, apply: impl Fn(Mlp) -> Result<Mlp, PeftError>, x: &Tensor<2>
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "target/peft-export".into()),
-    );
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/peft-export".into()));
     std::fs::create_dir_all(&dir)?;
     let device = Device::flex().autodiff();
     device.seed(42);
@@ -69,9 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets = TargetModules::Regex(r"hidden\.0|output".into());
     let lora = LoraConfig::new(targets.clone()).with_r(4).with_alpha(8.0);
     let bone = MissConfig::new(targets.clone()).with_r(8);
-    let bat = MissConfig::new(targets)
-        .with_r(2)
-        .with_variant(MissVariant::Bat);
+    let bat = MissConfig::new(targets).with_r(2).with_variant(MissVariant::Bat);
 
     let lora_model = train(base.clone(), |m| lora.apply(m), &x);
     hf::export_lora(&lora_model, &lora, dir.join("lora"))?;

@@ -29,11 +29,7 @@ fn matrix(rows: &Value, device: &Device) -> Tensor<2> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "target/peft-export".into()),
-    );
+    let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/peft-export".into()));
     let device = Device::flex();
     let io: Value = serde_json::from_str(&std::fs::read_to_string(root.join("io.json"))?)?;
     let config: MlpConfig = serde_json::from_value(io["model"].clone())?;
@@ -41,13 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = hf::import_base_pytorch(config.init(&device), root.join("base.safetensors"))?;
 
     let from_python = root.join("from_python");
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(from_python.join("io.json"))?)?;
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(from_python.join("io.json"))?)?;
     let mut failures = 0;
     for (method, outputs) in expected["outputs"].as_object().expect("outputs by method") {
         let dir = from_python.join(method);
-        let json: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(hf::ADAPTER_CONFIG))?)?;
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(hf::ADAPTER_CONFIG))?)?;
         let model = match json["peft_type"].as_str() {
             Some("LORA") => hf::import_lora(base.clone(), &dir)?,
             _ => hf::import_miss(base.clone(), &dir)?,

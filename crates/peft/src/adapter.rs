@@ -33,9 +33,7 @@ impl<F: AdapterFactory> Reparameterizer for FreezeAndAttach<F> {
             return (param, None);
         }
         let dims = param.base().dims();
-        let adapter = self
-            .factory
-            .create(path, [dims[0], dims[1]], &param.lazy_device());
+        let adapter = self.factory.create(path, [dims[0], dims[1]], &param.lazy_device());
         (param, Some(adapter))
     }
 }

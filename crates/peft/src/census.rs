@@ -48,10 +48,7 @@ impl ParamCensus {
     /// Number of scalar parameters inside reparameterizations (what the weight-space methods of
     /// this crate train; they freeze every base).
     pub fn adapter_parameters(&self) -> usize {
-        self.adapters
-            .iter()
-            .map(|p| p.shape.iter().product::<usize>())
-            .sum()
+        self.adapters.iter().map(|p| p.shape.iter().product::<usize>()).sum()
     }
 
     /// Number of scalar parameters, bases and adapters (peft's "all params").

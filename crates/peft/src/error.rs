@@ -5,9 +5,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum PeftError {
     /// A `target_modules` pattern or name selected no module.
-    #[error(
-        "{method}: target pattern `{pattern}` matches no module; available modules: [{available}]"
-    )]
+    #[error("{method}: target pattern `{pattern}` matches no module; available modules: [{available}]")]
     NoMatch {
         method: &'static str,
         pattern: String,

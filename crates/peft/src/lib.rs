@@ -23,9 +23,7 @@ pub mod triadapt;
 
 pub use census::{ParamCensus, ParamEntry};
 pub use error::PeftError;
-pub use hf::{
-    HfOptions, export_base_pytorch, export_lora, export_miss, import_base_pytorch, import_lora, import_miss,
-};
+pub use hf::{HfOptions, export_base_pytorch, export_lora, export_miss, import_base_pytorch, import_lora, import_miss};
 pub use ia3::{Ia3, Ia3Config};
 pub use lora::{LoraConfig, LoraInit};
 pub use miss::{MissBat, MissBone, MissConfig, MissMini, MissVariant};

@@ -127,11 +127,7 @@ pub fn select_targets<M: Module>(
     two_d_only: bool,
 ) -> Result<Selection, PeftError> {
     let census = ParamCensus::of(model);
-    if let Some(entry) = census
-        .params
-        .iter()
-        .find(|p| p.reparameterization.is_some())
-    {
+    if let Some(entry) = census.params.iter().find(|p| p.reparameterization.is_some()) {
         return Err(PeftError::AlreadyReparameterized {
             method,
             param: entry.path.clone(),
@@ -160,9 +156,7 @@ pub fn select_targets<M: Module>(
             .join(", ")
     };
 
-    if let Some(pattern) =
-        target_modules.first_unmatched(method, candidates.iter().map(|(m, _)| m.as_str()))?
-    {
+    if let Some(pattern) = target_modules.first_unmatched(method, candidates.iter().map(|(m, _)| m.as_str()))? {
         return Err(PeftError::NoMatch {
             method,
             pattern,
@@ -199,12 +193,6 @@ pub fn select_targets<M: Module>(
             available: available(),
         });
     }
-    selection.group = ParamGroup::from_paths(
-        selection
-            .modules
-            .iter()
-            .map(|m| Selection::weight_path(m))
-            .collect(),
-    );
+    selection.group = ParamGroup::from_paths(selection.modules.iter().map(|m| Selection::weight_path(m)).collect());
     Ok(selection)
 }

@@ -47,20 +47,12 @@ fn miss_matches_reference_forward_merge_and_unmerge() {
                     b: Param::from_tensor(b.clone()),
                 }
                 .apply(w.clone());
-                (
-                    merged.clone(),
-                    unmerge_bat(merged, b).expect("invertible blocks"),
-                )
+                (merged.clone(), unmerge_bat(merged, b).expect("invertible blocks"))
             }
             other => panic!("unknown variant {other}"),
         };
         let what = format!("{variant} w {:?}", w.dims());
-        assert_close(
-            merged.clone(),
-            expected,
-            TOLERANCE,
-            &format!("{what} merged"),
-        );
+        assert_close(merged.clone(), expected, TOLERANCE, &format!("{what} merged"));
         // y = x W'ᵀ in PyTorch layout is x·W' in Burn layout; for bone/mini the reference y is
         // peft's padded chunk-sum forward.
         assert_close(
@@ -97,12 +89,7 @@ fn lora_matches_reference_with_both_scalings() {
         };
         let w = burn_weight(&case["w"]);
         let merged = adapter.apply(w.clone());
-        assert_close(
-            merged.clone(),
-            burn_weight(&case["merged"]),
-            TOLERANCE,
-            "lora merged",
-        );
+        assert_close(merged.clone(), burn_weight(&case["merged"]), TOLERANCE, "lora merged");
         assert_close(
             tensor::<2>(&case["x"]).matmul(merged.clone()),
             tensor::<2>(&case["y"]),
@@ -116,11 +103,7 @@ fn lora_matches_reference_with_both_scalings() {
 #[test]
 fn ia3_matches_reference_and_unmerges_within_tolerance() {
     let cases = fixture(include_str!("../fixtures/ia3.json"));
-    assert!(
-        cases
-            .iter()
-            .any(|c| c["feedforward"].as_bool() == Some(true))
-    );
+    assert!(cases.iter().any(|c| c["feedforward"].as_bool() == Some(true)));
     for case in cases {
         let feedforward = case["feedforward"].as_bool().expect("feedforward");
         let l = tensor::<1>(&case["l"]);
@@ -132,38 +115,17 @@ fn ia3_matches_reference_and_unmerges_within_tolerance() {
             feedforward,
         }
         .apply(w.clone());
-        assert_close(
-            merged.clone(),
-            burn_weight(&case["merged"]),
-            TOLERANCE,
-            "ia3 merged",
-        );
+        assert_close(merged.clone(), burn_weight(&case["merged"]), TOLERANCE, "ia3 merged");
         let y = x.matmul(merged.clone()) + bias.clone().repeat_dim(0, 3);
         // Weight-only scaling (documented difference): equals peft's forward for feed-forward
         // modules; for output scaling peft also scales the bias.
-        assert_close(
-            y.clone(),
-            tensor::<2>(&case["y_weight_only"]),
-            TOLERANCE,
-            "ia3 forward",
-        );
+        assert_close(y.clone(), tensor::<2>(&case["y_weight_only"]), TOLERANCE, "ia3 forward");
         if feedforward {
-            assert_close(
-                y,
-                tensor::<2>(&case["y_peft"]),
-                TOLERANCE,
-                "ia3 ff forward = peft",
-            );
+            assert_close(y, tensor::<2>(&case["y_peft"]), TOLERANCE, "ia3 ff forward = peft");
         } else {
             let peft_minus_ours = tensor::<2>(&case["y_peft"]) - y;
-            let bias_term =
-                (bias * (tensor::<1>(&case["l"]).unsqueeze_dim::<2>(0) - 1.0)).repeat_dim(0, 3);
-            assert_close(
-                peft_minus_ours,
-                bias_term,
-                TOLERANCE,
-                "ia3 differs from peft by b(l-1)",
-            );
+            let bias_term = (bias * (tensor::<1>(&case["l"]).unsqueeze_dim::<2>(0) - 1.0)).repeat_dim(0, 3);
+            assert_close(peft_minus_ours, bias_term, TOLERANCE, "ia3 differs from peft by b(l-1)");
         }
         // unmerge divides by l + 1e-8: with l in [0.5, 1.5] that is exact to f32 rounding.
         let unmerged = unmerge_ia3(merged, l, feedforward);

@@ -15,10 +15,7 @@ use support::*;
 
 fn lora_round_trip(rslora: bool) {
     let x = Tensor::<2>::random([5, 12], Distribution::Default, &device());
-    let config = LoraConfig::new(targets())
-        .with_r(4)
-        .with_alpha(6.0)
-        .with_rslora(rslora);
+    let config = LoraConfig::new(targets()).with_r(4).with_alpha(6.0).with_rslora(rslora);
     let (model, base) = trained(|m| config.apply(m), &x);
     let dir = tmp(&format!("lora-{rslora}"));
     hf::export_lora(&model, &config, &dir).unwrap();
@@ -28,10 +25,7 @@ fn lora_round_trip(rslora: bool) {
     let mut expected = BTreeMap::new();
     for (m, (d_in, d_out)) in MODULES.iter().zip(dims) {
         expected.insert(format!("base_model.model.{m}.lora_A.weight"), vec![4, d_in]);
-        expected.insert(
-            format!("base_model.model.{m}.lora_B.weight"),
-            vec![d_out, 4],
-        );
+        expected.insert(format!("base_model.model.{m}.lora_B.weight"), vec![d_out, 4]);
     }
     check_header(&file, &expected);
     let adapter = model.hidden[0].weight.adapter().unwrap();
@@ -48,10 +42,7 @@ fn lora_round_trip(rslora: bool) {
     );
     assert_eq!(json.keys().collect::<Vec<_>>(), KEYS_LORA.to_vec());
     assert_eq!(json["peft_type"], "LORA");
-    assert_eq!(
-        (json["r"].clone(), json["lora_alpha"].clone()),
-        (json!(4), json!(6))
-    );
+    assert_eq!((json["r"].clone(), json["lora_alpha"].clone()), (json!(4), json!(6)));
     assert_eq!(json["use_rslora"], json!(rslora));
     assert_eq!(json["target_modules"], json!(MODULES));
     assert_eq!(
@@ -65,10 +56,7 @@ fn lora_round_trip(rslora: bool) {
         "adapters matter"
     );
     let imported = hf::import_lora(base.clone(), &dir).unwrap();
-    assert_eq!(
-        imported.hidden[1].weight.adapter().unwrap().scale,
-        config.scale()
-    );
+    assert_eq!(imported.hidden[1].weight.adapter().unwrap().scale, config.scale());
     assert!(max_diff(imported.forward(x.clone()), model.forward(x)) <= 1e-6);
 }
 
@@ -107,10 +95,7 @@ fn miss_round_trip(variant: MissVariant, r: usize, shapes: [Vec<usize>; 3], init
         (json["peft_type"].clone(), json["init_weights"].clone()),
         (json!("MISS"), init_weights)
     );
-    assert_eq!(
-        (json["r"].clone(), json["mini_r"].clone()),
-        (json!(r), json!(2))
-    );
+    assert_eq!((json["r"].clone(), json["mini_r"].clone()), (json!(r), json!(2)));
     assert_eq!(
         (json["miss_dropout"].clone(), json["target_modules"].clone()),
         (json!(0.0), json!(MODULES))
@@ -237,10 +222,7 @@ fn invalid_files_are_reported_with_file_and_key() {
     tensors[i] = (key.into(), vec![3, 16], vec![0.5; 48]);
     write_raw(&file, &tensors);
     let e = error_text(hf::import_lora(base.clone(), &dir));
-    assert!(
-        e.contains("adapter_model.safetensors") && e.contains(key),
-        "{e}"
-    );
+    assert!(e.contains("adapter_model.safetensors") && e.contains(key), "{e}");
     assert!(
         e.contains("[3, 16]") && e.contains("[2, 16]"),
         "found and expected shapes: {e}"
@@ -272,14 +254,7 @@ fn invalid_files_are_reported_with_file_and_key() {
     );
     let (_, mut json) = read_json(&dir);
     json.insert("use_dora".into(), json!(true));
-    std::fs::write(
-        dir.join(hf::ADAPTER_CONFIG),
-        Value::Object(json).to_string(),
-    )
-    .unwrap();
+    std::fs::write(dir.join(hf::ADAPTER_CONFIG), Value::Object(json).to_string()).unwrap();
     let e = error_text(hf::import_lora(base.clone(), &dir));
-    assert!(
-        e.contains("use_dora") && e.contains("adapter_config.json"),
-        "{e}"
-    );
+    assert!(e.contains("use_dora") && e.contains("adapter_config.json"), "{e}");
 }

@@ -7,9 +7,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig};
 use common::{Tower, device};
 use plasticity_models::MlpConfig;
-use plasticity_peft::{
-    Ia3Config, LoraConfig, MissConfig, MissVariant, PeftError, TargetModules, select_targets,
-};
+use plasticity_peft::{Ia3Config, LoraConfig, MissConfig, MissVariant, PeftError, TargetModules, select_targets};
 
 fn regex(p: &str) -> TargetModules {
     TargetModules::Regex(p.into())
@@ -71,8 +69,7 @@ fn mlp_module_paths_and_weight_group() {
         ..MlpConfig::default()
     }
     .init(&device());
-    let selection =
-        select_targets(&mlp, "test", &regex(r"hidden\.\d+"), None, true).expect("selection");
+    let selection = select_targets(&mlp, "test", &regex(r"hidden\.\d+"), None, true).expect("selection");
     assert_eq!(selection.modules, ["hidden.0", "hidden.1"]);
     assert_eq!(selection.shapes, [vec![6, 5], vec![5, 4]]);
     let id = burn::module::ParamId::new();
@@ -145,19 +142,12 @@ fn a_second_method_on_a_reparameterized_model_is_refused() {
         .apply(lora)
         .expect_err("stacking");
     match &err {
-        PeftError::AlreadyReparameterized {
-            param, existing, ..
-        } => {
-            assert_eq!(
-                (param.as_str(), existing.as_str()),
-                ("encoder.weight", "lora")
-            )
+        PeftError::AlreadyReparameterized { param, existing, .. } => {
+            assert_eq!((param.as_str(), existing.as_str()), ("encoder.weight", "lora"))
         }
         other => panic!("unexpected {other}"),
     }
-    let ia3 = Ia3Config::new(names(&["head"]))
-        .apply(Tower::new(&d))
-        .expect("ia3");
+    let ia3 = Ia3Config::new(names(&["head"])).apply(Tower::new(&d)).expect("ia3");
     assert!(matches!(
         LoraConfig::new(names(&["head"])).apply(ia3),
         Err(PeftError::AlreadyReparameterized { .. })
@@ -180,14 +170,9 @@ fn shape_checks_run_before_attaching() {
         .with_r(4)
         .with_variant(MissVariant::Mini)
         .with_mini_r(3);
+    assert!(matches!(mini.apply(Tower::new(&d)), Err(PeftError::Shape { .. })));
     assert!(matches!(
-        mini.apply(Tower::new(&d)),
-        Err(PeftError::Shape { .. })
-    ));
-    assert!(matches!(
-        MissConfig::new(names(&["head"]))
-            .with_r(0)
-            .apply(Tower::new(&d)),
+        MissConfig::new(names(&["head"])).with_r(0).apply(Tower::new(&d)),
         Err(PeftError::Config { key: "r", .. })
     ));
 }
@@ -214,27 +199,15 @@ fn ia3_feedforward_must_be_a_subset_of_targets() {
 
 #[test]
 fn configs_deserialize_with_defaults_and_reject_unknown_keys() {
-    let miss: MissConfig =
-        serde_json::from_str(r#"{"target_modules": "hidden\\.\\d+"}"#).expect("miss");
-    assert_eq!(
-        (miss.r, miss.variant, miss.mini_r),
-        (64, MissVariant::Bone, 1)
-    );
-    let lora: LoraConfig =
-        serde_json::from_str(r#"{"target_modules": ["q", "v"], "use_rslora": true}"#)
-            .expect("lora");
+    let miss: MissConfig = serde_json::from_str(r#"{"target_modules": "hidden\\.\\d+"}"#).expect("miss");
+    assert_eq!((miss.r, miss.variant, miss.mini_r), (64, MissVariant::Bone, 1));
+    let lora: LoraConfig = serde_json::from_str(r#"{"target_modules": ["q", "v"], "use_rslora": true}"#).expect("lora");
     assert_eq!((lora.r, lora.alpha, lora.dropout), (8, 8.0, 0.0));
     assert_eq!(lora.target_modules, names(&["q", "v"]));
     assert!((lora.scale() - 8.0 / 8f64.sqrt()).abs() < 1e-12);
-    let bat: MissConfig =
-        serde_json::from_str(r#"{"target_modules": ".*", "variant": "bat", "r": 4}"#).expect("bat");
+    let bat: MissConfig = serde_json::from_str(r#"{"target_modules": ".*", "variant": "bat", "r": 4}"#).expect("bat");
     assert_eq!(bat.variant, MissVariant::Bat);
     assert!(serde_json::from_str::<MissConfig>(r#"{"target_modules": ".*", "rank": 4}"#).is_err());
-    assert!(
-        serde_json::from_str::<LoraConfig>(r#"{"target_modules": ".*", "lora_alpha": 4}"#).is_err()
-    );
-    assert!(
-        serde_json::from_str::<Ia3Config>(r#"{"target_modules": ".*", "fan_in_fan_out": true}"#)
-            .is_err()
-    );
+    assert!(serde_json::from_str::<LoraConfig>(r#"{"target_modules": ".*", "lora_alpha": 4}"#).is_err());
+    assert!(serde_json::from_str::<Ia3Config>(r#"{"target_modules": ".*", "fan_in_fan_out": true}"#).is_err());
 }

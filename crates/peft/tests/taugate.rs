@@ -81,12 +81,7 @@ fn soft_and_hard_forward_follow_the_formulas() {
         1e-6,
         "soft",
     );
-    assert_close(
-        gate.forward_hard(z, Activation::Relu),
-        to_tensor(hard),
-        0.0,
-        "hard",
-    );
+    assert_close(gate.forward_hard(z, Activation::Relu), to_tensor(hard), 0.0, "hard");
 }
 
 #[test]
@@ -100,9 +95,7 @@ fn gradients_reach_only_the_gates_and_adam_keeps_the_model() {
     }
     .init(&device)
     .freeze();
-    let mut gates = TauGateConfig::default()
-        .init_for(&mlp, &device)
-        .expect("gates");
+    let mut gates = TauGateConfig::default().init_for(&mlp, &device).expect("gates");
     let x = Tensor::<2>::random([4, 8], Distribution::Normal(0.0, 1.0), &device);
     let before = Snapshot::of(&mlp);
     let loss = mlp.forward_hooked(x.clone(), &gates).powi_scalar(2).mean();
@@ -127,10 +120,7 @@ fn hand_mlp(device: &Device) -> Mlp {
         bias: None,
     };
     Mlp {
-        hidden: vec![linear(matrix(
-            &[&[1.0, 0.0, -1.0], &[0.0, 1.0, 1.0]],
-            device,
-        ))],
+        hidden: vec![linear(matrix(&[&[1.0, 0.0, -1.0], &[0.0, 1.0, 1.0]], device))],
         output: linear(matrix(&[&[1.0, 0.0], &[0.0, 1.0], &[1.0, 1.0]], device)),
         activation: Activation::Relu,
     }
@@ -155,20 +145,11 @@ fn statistics_count_active_units_per_layer_and_class() {
     assert_eq!(stats.active_fraction, vec![4.0 / 9.0]);
     assert_eq!(
         stats.class_activity,
-        vec![vec![
-            vec![1.0, 0.0, 0.0],
-            vec![0.5, 1.0, 0.0],
-            vec![0.0, 0.0, 0.0]
-        ]]
+        vec![vec![vec![1.0, 0.0, 0.0], vec![0.5, 1.0, 0.0], vec![0.0, 0.0, 0.0]]]
     );
     // Hard outputs h = γ ⊙ mask ⊙ relu(z): [2,0,0], [0,1,0], [4,3,0]; logits h·W_out.
     let expected = matrix(&[&[2.0, 0.0], &[0.0, 1.0], &[4.0, 3.0]], &device);
-    assert_close(
-        mlp.forward_hooked(x.clone(), &gates),
-        expected,
-        0.0,
-        "hard logits",
-    );
+    assert_close(mlp.forward_hooked(x.clone(), &gates), expected, 0.0, "hard logits");
     assert!(matches!(
         gate_statistics(&mlp, &gates, x.clone(), &[0, 1], 3),
         Err(PeftError::Config { key: "labels", .. })
@@ -182,17 +163,11 @@ fn statistics_count_active_units_per_layer_and_class() {
 #[test]
 fn anneal_schedule_is_geometric_and_config_is_validated() {
     let config = TauGateConfig {
-        anneal: Some(AnnealConfig {
-            start: 1.0,
-            end: 100.0,
-        }),
+        anneal: Some(AnnealConfig { start: 1.0, end: 100.0 }),
         ..TauGateConfig::default()
     };
     assert_eq!(config.sharpness_at(0, 5), 1.0);
-    assert!(
-        (config.sharpness_at(2, 5) - 10.0).abs() < 1e-9,
-        "geometric midpoint"
-    );
+    assert!((config.sharpness_at(2, 5) - 10.0).abs() < 1e-9, "geometric midpoint");
     assert!((config.sharpness_at(4, 5) - 100.0).abs() < 1e-9);
     assert!(
         (config.sharpness_at(9, 5) - 100.0).abs() < 1e-9,
@@ -207,8 +182,7 @@ fn anneal_schedule_is_geometric_and_config_is_validated() {
     );
     assert_eq!(TauGateConfig::default().sharpness_at(7, 10), 10.0);
 
-    let parsed: TauGateConfig =
-        serde_json::from_str(r#"{"anneal": {"start": 1, "end": 50}}"#).expect("json");
+    let parsed: TauGateConfig = serde_json::from_str(r#"{"anneal": {"start": 1, "end": 50}}"#).expect("json");
     assert_eq!((parsed.sharpness, parsed.init_margin), (10.0, 10.0));
     assert!(serde_json::from_str::<TauGateConfig>(r#"{"temperature": 1}"#).is_err());
     let bad = TauGateConfig {
@@ -217,9 +191,6 @@ fn anneal_schedule_is_geometric_and_config_is_validated() {
     };
     assert!(matches!(
         bad.init(&[2], &Device::flex()),
-        Err(PeftError::Config {
-            key: "sharpness",
-            ..
-        })
+        Err(PeftError::Config { key: "sharpness", .. })
     ));
 }

@@ -41,11 +41,7 @@ fn check_method(
     );
 
     let before = Snapshot::of(&model);
-    assert_eq!(
-        before.adapters.len(),
-        adapter_tensors,
-        "{name}: adapter tensors"
-    );
+    assert_eq!(before.adapters.len(), adapter_tensors, "{name}: adapter tensors");
     let census = ParamCensus::of(&model);
     let adapter_scalars: usize = before.adapters.iter().map(|(_, v)| v.len()).sum();
     assert_eq!(
@@ -120,9 +116,7 @@ fn miss_bone_with_r_not_dividing_d_in() {
 
 #[test]
 fn miss_bat_trains_only_its_blocks() {
-    let config = MissConfig::new(blocks())
-        .with_r(4)
-        .with_variant(MissVariant::Bat);
+    let config = MissConfig::new(blocks()).with_r(4).with_variant(MissVariant::Bat);
     check_method("bat", |m| config.apply(m), 4, &[".weight.miss.b"]);
 }
 
@@ -139,10 +133,7 @@ fn miss_mini_trains_only_its_blocks() {
 fn lora_every_init_trains_only_a_and_b() {
     for init in [LoraInit::Peft, LoraInit::Gaussian, LoraInit::Burn] {
         for rslora in [false, true] {
-            let config = LoraConfig::new(blocks())
-                .with_r(2)
-                .with_init(init)
-                .with_rslora(rslora);
+            let config = LoraConfig::new(blocks()).with_r(2).with_init(init).with_rslora(rslora);
             check_method(
                 &format!("lora {init:?} rslora={rslora}"),
                 |m| config.apply(m),
@@ -155,8 +146,7 @@ fn lora_every_init_trains_only_a_and_b() {
 
 #[test]
 fn ia3_trains_only_its_vectors() {
-    let config =
-        Ia3Config::new(blocks()).with_feedforward(TargetModules::Names(vec!["gate".into()]));
+    let config = Ia3Config::new(blocks()).with_feedforward(TargetModules::Names(vec!["gate".into()]));
     check_method("ia3", |m| config.apply(m), 4, &[".weight.ia3.l"]);
 }
 
@@ -166,10 +156,8 @@ fn ia3_vector_shapes_follow_feedforward() {
     let config = Ia3Config::new(TargetModules::Names(vec!["encoder".into(), "head".into()]))
         .with_feedforward(TargetModules::Names(vec!["head".into()]));
     let model = config.apply(Tower::new(&device)).expect("valid config");
-    let l_len = |p: &burn::module::Param<Tensor<2>>| {
-        p.reparameterization::<plasticity_peft::Ia3>()
-            .map(|r| r.l.dims()[0])
-    };
+    let l_len =
+        |p: &burn::module::Param<Tensor<2>>| p.reparameterization::<plasticity_peft::Ia3>().map(|r| r.l.dims()[0]);
     assert_eq!(
         l_len(&model.encoder.weight),
         Some(8),
@@ -190,11 +178,7 @@ fn lora_peft_init_draws_a_within_kaiming_bound_with_the_configured_scale() {
         .with_alpha(16.0)
         .with_rslora(true);
     let model = config.apply(Tower::new(&device)).expect("valid config");
-    let adapter = model
-        .encoder
-        .weight
-        .adapter()
-        .expect("LoRA adapter on encoder");
+    let adapter = model.encoder.weight.adapter().expect("LoRA adapter on encoder");
     assert_eq!(adapter.a.dims(), [6, 4]);
     assert_eq!(adapter.b.dims(), [4, 8]);
     assert_eq!(adapter.scale, 8.0, "rsLoRA: 16 / sqrt(4)");
@@ -231,15 +215,8 @@ fn trained_adapters_unmerge_to_the_base_weight() {
         x.clone(),
     );
     let w = &bat.blocks[1].gate.weight;
-    let b = w
-        .reparameterization::<MissBat>()
-        .expect("bat adapter")
-        .b
-        .val();
-    assert!(
-        common::values(b.clone()).iter().any(|&v| v != 0.0),
-        "bat block trained"
-    );
+    let b = w.reparameterization::<MissBat>().expect("bat adapter").b.val();
+    assert!(common::values(b.clone()).iter().any(|&v| v != 0.0), "bat block trained");
     assert_close(
         unmerge_bat(w.val(), b).expect("invertible"),
         w.base(),
@@ -255,11 +232,7 @@ fn trained_adapters_unmerge_to_the_base_weight() {
         x.clone(),
     );
     let w = &bone.blocks[0].proj.weight;
-    let b = w
-        .reparameterization::<MissBone>()
-        .expect("bone adapter")
-        .b
-        .val();
+    let b = w.reparameterization::<MissBone>().expect("bone adapter").b.val();
     assert_close(unmerge_bone(w.val(), b), w.base(), 1e-6, "bone unmerge");
 
     let lora = adam_step(
@@ -277,16 +250,9 @@ fn trained_adapters_unmerge_to_the_base_weight() {
         "lora unmerge",
     );
 
-    let ia3 = adam_step(
-        Ia3Config::new(target())
-            .apply(Tower::new(&device))
-            .expect("ia3"),
-        x,
-    );
+    let ia3 = adam_step(Ia3Config::new(target()).apply(Tower::new(&device)).expect("ia3"), x);
     let w = &ia3.blocks[0].gate.weight;
-    let adapter = w
-        .reparameterization::<plasticity_peft::Ia3>()
-        .expect("ia3 adapter");
+    let adapter = w.reparameterization::<plasticity_peft::Ia3>().expect("ia3 adapter");
     assert_close(
         unmerge_ia3(w.val(), adapter.l.val(), adapter.feedforward),
         w.base(),
@@ -314,8 +280,5 @@ fn adapters_save_and_load_alone() {
     let loaded = fresh
         .try_load_record(record.allow_partial(true))
         .expect("adapter record loads");
-    assert_eq!(
-        max_abs_diff(loaded.forward(x.clone()), trained.forward(x)),
-        0.0
-    );
+    assert_eq!(max_abs_diff(loaded.forward(x.clone()), trained.forward(x)), 0.0);
 }

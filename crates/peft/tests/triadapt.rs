@@ -29,8 +29,7 @@ impl Pair {
         pair
     }
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.l2
-            .forward(burn::tensor::activation::relu(self.l1.forward(x)))
+        self.l2.forward(burn::tensor::activation::relu(self.l1.forward(x)))
     }
 }
 
@@ -47,11 +46,7 @@ fn loss(model: &Pair, x: Tensor<2>) -> Tensor<1> {
 }
 
 fn ids(model: &Pair) -> BTreeSet<ParamId> {
-    ParamCensus::of(model)
-        .adapters
-        .iter()
-        .map(|p| p.id)
-        .collect()
+    ParamCensus::of(model).adapters.iter().map(|p| p.id).collect()
 }
 
 #[test]
@@ -127,14 +122,8 @@ fn growth_keeps_old_blocks_and_new_blocks_get_fresh_adam_state() {
         }
     };
     let (new_ad, old_ad) = (
-        layer(&model)
-            .reparameterization::<TriAdapt>()
-            .cloned()
-            .unwrap(),
-        layer(&old)
-            .reparameterization::<TriAdapt>()
-            .cloned()
-            .unwrap(),
+        layer(&model).reparameterization::<TriAdapt>().cloned().unwrap(),
+        layer(&old).reparameterization::<TriAdapt>().cloned().unwrap(),
     );
     assert_eq!(
         (new_ad.a[0].id, new_ad.c_row[0].id),
@@ -149,31 +138,16 @@ fn growth_keeps_old_blocks_and_new_blocks_get_fresh_adam_state() {
     assert_eq!(new_ad.c_row[1].dims(), [2, 3]);
     assert_eq!(new_ad.c_col[1].dims(), [3, 2]);
     let new_ids: Vec<ParamId> = ids(&model).difference(&before).copied().collect();
-    assert_eq!(
-        new_ids.len(),
-        8,
-        "a, b, c_row, c_col of each increment are new params"
-    );
+    assert_eq!(new_ids.len(), 8, "a, b, c_row, c_col of each increment are new params");
     // New C blocks are zero: ΔW only changes through the factor scaling / (R + 1e-5).
     let rescaled = old_ad.delta().mul_scalar((1.0 + 1e-5) / (3.0 + 1e-5));
     assert_close(new_ad.delta(), rescaled, 1e-6, "ΔW after growth");
 
     let grads = GradientsParams::from_grads(loss(&model, x).backward(), &model);
-    let g_row = values(
-        grads
-            .get::<2>(new_ad.c_row[1].id)
-            .expect("new C_row gets a gradient"),
-    );
+    let g_row = values(grads.get::<2>(new_ad.c_row[1].id).expect("new C_row gets a gradient"));
     let stepped = optim.step(lr, model, grads);
-    assert_eq!(
-        rank_pattern(&stepped),
-        pattern,
-        "an optimizer pass grows nothing"
-    );
-    let ad = layer(&stepped)
-        .reparameterization::<TriAdapt>()
-        .cloned()
-        .unwrap();
+    assert_eq!(rank_pattern(&stepped), pattern, "an optimizer pass grows nothing");
+    let ad = layer(&stepped).reparameterization::<TriAdapt>().cloned().unwrap();
     let moved: Vec<f32> = values(ad.c_row[1].val()); // was zero
     let mut checked = 0;
     for (m, g) in moved.iter().zip(&g_row) {
@@ -186,10 +160,7 @@ fn growth_keeps_old_blocks_and_new_blocks_get_fresh_adam_state() {
             );
         }
     }
-    assert!(
-        checked >= 4,
-        "only {checked} of 6 new C_row entries had a gradient"
-    );
+    assert!(checked >= 4, "only {checked} of 6 new C_row entries had a gradient");
 }
 
 #[test]
@@ -203,11 +174,7 @@ fn allocator_needs_total_step_and_respects_warmup_interval_and_target() {
         "growth needs total_step"
     );
     let mut allocator = RankAllocator::new(&config().with_schedule(2, 3, 10), &model).unwrap();
-    assert!(
-        !allocator.is_allocation_step(2)
-            && !allocator.is_allocation_step(4)
-            && allocator.is_allocation_step(6)
-    );
+    assert!(!allocator.is_allocation_step(2) && !allocator.is_allocation_step(4) && allocator.is_allocation_step(6));
     allocator.total_rank = allocator.target_total_rank;
     assert!(
         grow(model, 6, &mut allocator).1.is_empty(),
@@ -230,22 +197,14 @@ fn rank_pattern_round_trip_rebuilds_shapes_and_outputs() {
         model = grow(model, step, &mut allocator).0;
     }
     let pattern = rank_pattern(&model);
-    assert!(
-        pattern.values().any(|s| s.len() > 1),
-        "something grew: {pattern:?}"
-    );
+    assert!(pattern.values().any(|s| s.len() > 1), "something grew: {pattern:?}");
     let json = serde_json::to_string(&pattern).unwrap();
     let pattern: BTreeMap<String, Vec<usize>> = serde_json::from_str(&json).unwrap();
-    let rebuilt = config()
-        .apply_with_pattern(Pair::new(&device), &pattern)
-        .unwrap();
+    let rebuilt = config().apply_with_pattern(Pair::new(&device), &pattern).unwrap();
     assert_eq!(rank_pattern(&rebuilt), pattern);
     let loaded = rebuilt.load_record(model.clone().into_record());
     let expected = model.forward(x.clone());
-    assert_eq!(
-        max_abs_diff(loaded.forward(x.clone()), expected.clone()),
-        0.0
-    );
+    assert_eq!(max_abs_diff(loaded.forward(x.clone()), expected.clone()), 0.0);
     // Adapter-only record onto the same frozen base, after valid()/train() transitions.
     let adapters = model
         .valid()

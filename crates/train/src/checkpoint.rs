@@ -45,7 +45,11 @@ pub struct AtomicCheckpointer {
 
 impl AtomicCheckpointer {
     pub fn new(dir: &Path, name: &'static str) -> Self {
-        Self { dir: dir.to_path_buf(), name, history: None }
+        Self {
+            dir: dir.to_path_buf(),
+            name,
+            history: None,
+        }
     }
 
     /// Also write the history of epochs `..= epoch` with each checkpoint.
@@ -71,7 +75,8 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
         if let Some(history) = &self.history {
             let path = history_path(&self.dir, epoch);
-            let json = serde_json::to_vec_pretty(&history(epoch)).map_err(|e| CheckpointerError::Unknown(e.to_string()))?;
+            let json =
+                serde_json::to_vec_pretty(&history(epoch)).map_err(|e| CheckpointerError::Unknown(e.to_string()))?;
             write_atomic(&path, &json).map_err(|e| io_err(&path, e))?;
         }
         let path = self.path(epoch);
@@ -116,8 +121,10 @@ pub fn checkpoint_epochs(dir: &Path) -> Vec<usize> {
 pub fn load_history(dir: &Path, epoch: usize) -> Result<History> {
     let path = history_path(dir, epoch);
     let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
-    let records: Vec<EpochRecord> = serde_json::from_slice(&bytes)
-        .map_err(|e| TrainError::Checkpoint { path: path.clone(), message: format!("not a history snapshot: {e}") })?;
+    let records: Vec<EpochRecord> = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
+        path: path.clone(),
+        message: format!("not a history snapshot: {e}"),
+    })?;
     Ok(History::from_records(records))
 }
 

@@ -48,7 +48,10 @@ pub fn clip_global_norm<M: Module>(module: &M, mut grads: GradientsParams, max_n
     let norm = global_norm(module, &grads);
     let factor = max_norm as f64 / (norm + 1e-6);
     if factor < 1.0 {
-        module.visit(&mut Scale { grads: &mut grads, factor });
+        module.visit(&mut Scale {
+            grads: &mut grads,
+            factor,
+        });
     }
     grads
 }

@@ -24,7 +24,9 @@ pub trait RunModelTask {
 /// Builds the model of `run` as `config` describes it, loads its weights ([`load_run_model`]) on
 /// the config's device (without autodiff) and hands it to `task`.
 pub fn with_run_model<T: RunModelTask>(run: &Path, config: &RunConfig, task: T) -> Result<T::Output> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    let device = parse_device(&config.device)
+        .map_err(|e| TrainError::Device(e.to_string()))?
+        .device();
     struct Loaded<'a, T> {
         run: &'a Path,
         config: &'a RunConfig,
@@ -38,7 +40,15 @@ pub fn with_run_model<T: RunModelTask>(run: &Path, config: &RunConfig, task: T) 
             self.task.run(model, gates, &self.device)
         }
     }
-    config.model.build(&device.clone(), Loaded { run, config, task, device })
+    config.model.build(
+        &device.clone(),
+        Loaded {
+            run,
+            config,
+            task,
+            device,
+        },
+    )
 }
 
 /// `[batch, features] -> logits` through the gates when there are any.
@@ -64,7 +74,14 @@ pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
         }
     }
     let test = prepare_test(&raw, &config.data, config.seed)?;
-    with_run_model(run, config, Eval { test, batch: config.train.eval_batch_size })
+    with_run_model(
+        run,
+        config,
+        Eval {
+            test,
+            batch: config.train.eval_batch_size,
+        },
+    )
 }
 
 /// The model of a finished run: built from its config, adapted as its `[peft]` says, with
@@ -81,7 +98,11 @@ pub fn load_run_model<M: PlasticModel>(
             let path = run.join("rank_pattern.json");
             let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
             let pattern = serde_json::from_str(&text).map_err(|e| TrainError::io(&path, e))?;
-            (c.apply_with_pattern(model, &pattern).map_err(|e| TrainError::io(&path, e))?, None)
+            (
+                c.apply_with_pattern(model, &pattern)
+                    .map_err(|e| TrainError::io(&path, e))?,
+                None,
+            )
         }
         Some(method) => crate::peft::attach(model, method, device)?,
         None => (model, None),
@@ -150,9 +171,16 @@ pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
             let merged = model.materialize();
             let max_abs_diff = (adapted - logits(&merged, &gates, x)).abs().max().into_scalar::<f64>();
             let path = self.run.join("merged.bpk");
-            let bytes = merged.into_record().into_bytes().map_err(|e| TrainError::io(&path, e))?;
+            let bytes = merged
+                .into_record()
+                .into_bytes()
+                .map_err(|e| TrainError::io(&path, e))?;
             crate::checkpoint::write_atomic(&path, &bytes).map_err(|e| TrainError::io(&path, e))?;
-            Ok(MergeReport { merged: path, max_abs_diff, checked_examples: n })
+            Ok(MergeReport {
+                merged: path,
+                max_abs_diff,
+                checked_examples: n,
+            })
         }
     }
     let test = prepare_test(&raw, &config.data, config.seed)?;

@@ -71,7 +71,9 @@ impl Default for RunConfig {
 impl RunConfig {
     /// The run directory: `output_dir`, or `runs/<name>`.
     pub fn run_dir(&self) -> PathBuf {
-        self.output_dir.clone().unwrap_or_else(|| PathBuf::from("runs").join(&self.name))
+        self.output_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("runs").join(&self.name))
     }
 }
 
@@ -257,7 +259,12 @@ fn default_warmup_factor() -> f64 {
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        Self { kind: default_schedule(), warmup_steps: 0, warmup_start_factor: default_warmup_factor(), min_lr: 0.0 }
+        Self {
+            kind: default_schedule(),
+            warmup_steps: 0,
+            warmup_start_factor: default_warmup_factor(),
+            min_lr: 0.0,
+        }
     }
 }
 

@@ -16,7 +16,9 @@ pub enum DeviceChoice {
 pub enum DeviceError {
     #[error("unknown device `{0}`; expected flex, ndarray, wgpu[:N] or cuda[:N]")]
     Unknown(String),
-    #[error("device `{name}` is not compiled in; rebuild with `--features {feature}` (for example `cargo run --release -p plasticity-cli --features {feature} -- ...`)")]
+    #[error(
+        "device `{name}` is not compiled in; rebuild with `--features {feature}` (for example `cargo run --release -p plasticity-cli --features {feature} -- ...`)"
+    )]
     NotCompiled { name: String, feature: &'static str },
 }
 
@@ -34,7 +36,10 @@ impl fmt::Display for DeviceChoice {
 /// Parses `flex`, `ndarray`, `wgpu`, `wgpu:N`, `cuda`, `cuda:N` and checks it is compiled in.
 pub fn parse_device(name: &str) -> Result<DeviceChoice, DeviceError> {
     let (kind, index) = match name.split_once(':') {
-        Some((k, i)) => (k, Some(i.parse::<usize>().map_err(|_| DeviceError::Unknown(name.into()))?)),
+        Some((k, i)) => (
+            k,
+            Some(i.parse::<usize>().map_err(|_| DeviceError::Unknown(name.into()))?),
+        ),
         None => (name, None),
     };
     let choice = match (kind, index) {
@@ -51,7 +56,10 @@ pub fn parse_device(name: &str) -> Result<DeviceChoice, DeviceError> {
         DeviceChoice::Cuda(_) => (cfg!(feature = "cuda"), "cuda"),
     };
     if !compiled {
-        return Err(DeviceError::NotCompiled { name: name.into(), feature });
+        return Err(DeviceError::NotCompiled {
+            name: name.into(),
+            feature,
+        });
     }
     Ok(choice)
 }
@@ -64,7 +72,8 @@ impl DeviceChoice {
             #[cfg(feature = "flex")]
             Self::Flex => Device::flex(),
             #[cfg(feature = "ndarray")]
-            #[allow(deprecated)] // Burn deprecates ndarray in favour of flex; kept for users who ask for it.
+            #[allow(deprecated)]
+            // Burn deprecates ndarray in favour of flex; kept for users who ask for it.
             Self::Ndarray => Device::ndarray(),
             #[cfg(feature = "wgpu")]
             Self::Wgpu(i) => Device::wgpu(wgpu_kind(i)),
@@ -80,7 +89,11 @@ impl DeviceChoice {
 #[cfg(feature = "wgpu")]
 fn wgpu_kind(index: usize) -> burn::tensor::DeviceKind {
     // Index 0 lets wgpu choose (a discrete GPU, else lavapipe's software Vulkan).
-    if index == 0 { burn::tensor::DeviceKind::DefaultDevice } else { burn::tensor::DeviceKind::DiscreteGpu(index) }
+    if index == 0 {
+        burn::tensor::DeviceKind::DefaultDevice
+    } else {
+        burn::tensor::DeviceKind::DiscreteGpu(index)
+    }
 }
 
 /// Process-wide CPU tuning, called first thing by the CLI (before any thread starts).

@@ -23,11 +23,17 @@ pub enum TrainError {
 
 impl TrainError {
     pub fn io(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
-        Self::Io { path: path.into(), message: err.to_string() }
+        Self::Io {
+            path: path.into(),
+            message: err.to_string(),
+        }
     }
 
     pub fn config(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Config { origin: origin.into(), message: message.into() }
+        Self::Config {
+            origin: origin.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 use crate::history::SplitSums;
 use crate::trainee::score;
 use burn::data::dataloader::DataLoader;
-use plasticity_data::{ClassBatch, ImageSet, SequentialLoader};
 use burn::tensor::Tensor;
+use plasticity_data::{ClassBatch, ImageSet, SequentialLoader};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -31,5 +31,9 @@ pub fn evaluate(
         let (_, loss, correct) = score(forward(images), targets);
         sums.add(loss, correct, n);
     }
-    Ok(Evaluation { loss: sums.loss(), accuracy: sums.accuracy(), examples: sums.examples })
+    Ok(Evaluation {
+        loss: sums.loss(),
+        accuracy: sums.accuracy(),
+        examples: sums.examples,
+    })
 }

@@ -32,6 +32,9 @@ pub struct Extensions<M> {
 
 impl<M> Default for Extensions<M> {
     fn default() -> Self {
-        Self { penalties: Vec::new(), rules: Vec::new() }
+        Self {
+            penalties: Vec::new(),
+            rules: Vec::new(),
+        }
     }
 }

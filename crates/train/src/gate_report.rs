@@ -47,7 +47,12 @@ pub fn report<M: PlasticModel>(
     let labels: Vec<usize> = test.labels.iter().map(|&l| l as usize).collect();
     let stats = gate_statistics(model, gates, input, &labels, test.num_classes)
         .map_err(|e| TrainError::Run(format!("TauGate statistics: {e}")))?;
-    let layers: Vec<String> = model.insertion_points().into_iter().map(|p| p.name).take(stats.active_fraction.len()).collect();
+    let layers: Vec<String> = model
+        .insertion_points()
+        .into_iter()
+        .map(|p| p.name)
+        .take(stats.active_fraction.len())
+        .collect();
     for (layer, activity) in layers.iter().zip(&stats.class_activity) {
         let path = dir.join(format!("taugate-{layer}.png"));
         let classes: Vec<String> = (0..activity.len()).map(|c| format!("class {c}")).collect();

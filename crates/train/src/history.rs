@@ -21,10 +21,18 @@ impl SplitSums {
         self.examples += examples;
     }
     pub fn loss(&self) -> f64 {
-        if self.examples == 0 { f64::NAN } else { self.loss_sum / self.examples as f64 }
+        if self.examples == 0 {
+            f64::NAN
+        } else {
+            self.loss_sum / self.examples as f64
+        }
     }
     pub fn accuracy(&self) -> f64 {
-        if self.examples == 0 { f64::NAN } else { self.correct as f64 / self.examples as f64 }
+        if self.examples == 0 {
+            f64::NAN
+        } else {
+            self.correct as f64 / self.examples as f64
+        }
     }
 }
 
@@ -60,7 +68,10 @@ pub struct History {
 
 impl History {
     pub fn from_records(records: Vec<EpochRecord>) -> Self {
-        Self { done: records.into_iter().map(|r| (r.epoch, r)).collect(), open: BTreeMap::new() }
+        Self {
+            done: records.into_iter().map(|r| (r.epoch, r)).collect(),
+            open: BTreeMap::new(),
+        }
     }
 
     pub fn add_train(&mut self, epoch: usize, loss: f64, correct: u64, examples: u64, lr: f64) {
@@ -78,7 +89,11 @@ impl History {
 
     /// Marks the first training batch's start time (so an epoch's time covers its first batch).
     pub fn start_train(&mut self, epoch: usize) {
-        self.open.entry(epoch).or_default().train_started.get_or_insert_with(Instant::now);
+        self.open
+            .entry(epoch)
+            .or_default()
+            .train_started
+            .get_or_insert_with(Instant::now);
     }
 
     /// Every epoch up to and including `last`, finished ones first.

@@ -31,7 +31,10 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
             set(&mut table, key, toml::Value::String(value));
         }
     }
-    let config: RunConfig = table.clone().try_into().map_err(|e: toml::de::Error| blame_override(text, overrides, &e))?;
+    let config: RunConfig = table
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| blame_override(text, overrides, &e))?;
     crate::validate::validate(&config).map_err(|(key, msg)| {
         let at = find_key_line(text, &key).map(|l| format!(":{l}")).unwrap_or_default();
         TrainError::config(format!("{origin}{at}"), format!("{key}: {msg}"))
@@ -58,17 +61,26 @@ fn blame_override(text: &str, overrides: &[String], err: &toml::de::Error) -> Tr
         }
     }
     let vars: Vec<&str> = ENV_KEYS.iter().map(|(var, _)| *var).collect();
-    TrainError::config(format!("environment ({})", vars.join(", ")), err.message().trim().replace('\n', " "))
+    TrainError::config(
+        format!("environment ({})", vars.join(", ")),
+        err.message().trim().replace('\n', " "),
+    )
 }
 
 /// Applies one `key=value` override.
 pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<()> {
     let Some((key, raw)) = item.split_once('=') else {
-        return Err(TrainError::config("--set", format!("`{item}` is not key=value (for example --set optimizer.lr=0.01)")));
+        return Err(TrainError::config(
+            "--set",
+            format!("`{item}` is not key=value (for example --set optimizer.lr=0.01)"),
+        ));
     };
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(TrainError::config("--set", format!("`{key}` is not a dotted key such as train.epochs")));
+        return Err(TrainError::config(
+            "--set",
+            format!("`{key}` is not a dotted key such as train.epochs"),
+        ));
     }
     let raw = raw.trim();
     let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -97,11 +109,15 @@ fn set(table: &mut toml::Table, key: &str, value: toml::Value) {
     let leaf = parts.pop().unwrap_or(key);
     let mut current = table;
     for part in parts {
-        let entry = current.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
-        let toml::Value::Table(inner) = entry else { unreachable!("made a table above") };
+        let toml::Value::Table(inner) = entry else {
+            unreachable!("made a table above")
+        };
         current = inner;
     }
     current.insert(leaf.to_string(), value);
@@ -134,7 +150,11 @@ pub fn find_key_line(text: &str, key: &str) -> Option<usize> {
         }
         if let Some((k, _)) = trimmed.split_once('=') {
             let k = k.trim();
-            let full = if section.is_empty() { k.to_string() } else { format!("{section}.{k}") };
+            let full = if section.is_empty() {
+                k.to_string()
+            } else {
+                format!("{section}.{k}")
+            };
             if full == key || (section == table && k == leaf) {
                 return Some(i + 1);
             }

@@ -50,7 +50,10 @@ pub fn init_logging(verbosity: i8) {
         _ => "debug",
     };
     let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_filter(stderr_filter);
     let file = tracing_subscriber::fmt::layer()
         .with_writer(RunLogWriter)
         .with_ansi(false)

@@ -4,11 +4,11 @@
 
 use crate::config::{OptimizerConfig, OptimizerKind, ScheduleConfig, ScheduleKind};
 use crate::error::{Result, TrainError};
+use burn::lr_scheduler::LrSchedulerConfig;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
-use burn::lr_scheduler::LrSchedulerConfig;
 use burn::module::ParamGroup;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -18,15 +18,27 @@ use burn::optim::{Adam, AdamConfig, AdamW, AdamWConfig, ModuleOptimizer, Optimiz
 pub const NO_DECAY_PATTERN: &str = r"(^|.*\.)(bias|gamma|beta)$";
 
 fn sgd(c: &OptimizerConfig, weight_decay: f32) -> Sgd {
-    let momentum = (c.momentum > 0.0)
-        .then(|| MomentumConfig::new().with_momentum(c.momentum).with_dampening(0.0).with_nesterov(c.nesterov));
+    let momentum = (c.momentum > 0.0).then(|| {
+        MomentumConfig::new()
+            .with_momentum(c.momentum)
+            .with_dampening(0.0)
+            .with_nesterov(c.nesterov)
+    });
     let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
-    SgdConfig::new().with_weight_decay(decay).with_momentum(momentum).build()
+    SgdConfig::new()
+        .with_weight_decay(decay)
+        .with_momentum(momentum)
+        .build()
 }
 
 fn adam(c: &OptimizerConfig, weight_decay: f32) -> Adam {
     let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
-    AdamConfig::new().with_beta_1(c.beta1).with_beta_2(c.beta2).with_epsilon(c.eps).with_weight_decay(decay).build()
+    AdamConfig::new()
+        .with_beta_1(c.beta1)
+        .with_beta_2(c.beta2)
+        .with_epsilon(c.eps)
+        .with_weight_decay(decay)
+        .build()
 }
 
 fn adamw(c: &OptimizerConfig, weight_decay: f32) -> AdamW {
@@ -43,7 +55,8 @@ fn adamw(c: &OptimizerConfig, weight_decay: f32) -> AdamW {
 fn grouped<O: Optimizer>(main: O, no_decay: Option<O>) -> Result<ModuleOptimizer> {
     let optim: ModuleOptimizer = main.into();
     let Some(no_decay) = no_decay else { return Ok(optim) };
-    let group = ParamGroup::from_regex(NO_DECAY_PATTERN).map_err(|e| TrainError::config("optimizer", format!("{e:?}")))?;
+    let group =
+        ParamGroup::from_regex(NO_DECAY_PATTERN).map_err(|e| TrainError::config("optimizer", format!("{e:?}")))?;
     Ok(optim.with_group(group, no_decay, None))
 }
 
@@ -71,6 +84,12 @@ pub fn build_schedule(s: &ScheduleConfig, lr: f64, total_steps: usize) -> Result
     if s.warmup_steps == 0 {
         return SequentialLrSchedulerConfig::new(vec![main], vec![]).init().map_err(bad);
     }
-    let warmup = LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(lr * s.warmup_start_factor, lr, s.warmup_steps));
-    SequentialLrSchedulerConfig::new(vec![warmup, main], vec![s.warmup_steps]).init().map_err(bad)
+    let warmup = LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(
+        lr * s.warmup_start_factor,
+        lr,
+        s.warmup_steps,
+    ));
+    SequentialLrSchedulerConfig::new(vec![warmup, main], vec![s.warmup_steps])
+        .init()
+        .map_err(bad)
 }

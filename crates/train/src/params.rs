@@ -68,15 +68,28 @@ pub fn format_table(rows: &[ParamRow]) -> String {
     let mut out = format!("{:<width$}  {:<16}  {:>12}  trainable\n", "path", "shape", "params");
     for r in rows {
         let shape = format!("{:?}", r.shape);
-        out += &format!("{:<width$}  {:<16}  {:>12}  {}\n", r.path, shape, r.count, if r.trainable { "yes" } else { "no" });
+        out += &format!(
+            "{:<width$}  {:<16}  {:>12}  {}\n",
+            r.path,
+            shape,
+            r.count,
+            if r.trainable { "yes" } else { "no" }
+        );
     }
     let c = rows.iter().fold(ParamCounts::default(), |mut c, r| {
         c.total += r.count;
         c.trainable += if r.trainable { r.count } else { 0 };
         c
     });
-    let pct = if c.total == 0 { 0.0 } else { 100.0 * c.trainable as f64 / c.total as f64 };
-    out += &format!("trainable params: {} || all params: {} || trainable%: {pct:.4}\n", c.trainable, c.total);
+    let pct = if c.total == 0 {
+        0.0
+    } else {
+        100.0 * c.trainable as f64 / c.total as f64
+    };
+    out += &format!(
+        "trainable params: {} || all params: {} || trainable%: {pct:.4}\n",
+        c.trainable, c.total
+    );
     out
 }
 
@@ -84,5 +97,8 @@ pub fn format_table(rows: &[ParamRow]) -> String {
 pub fn count_trainee_params<M: plasticity_models::PlasticModel>(trainee: &crate::Trainee<M>) -> ParamCounts {
     let model = count_params(&trainee.model);
     let gates = trainee.gates.as_ref().map(count_params).unwrap_or_default();
-    ParamCounts { trainable: model.trainable + gates.trainable, total: model.total + gates.total }
+    ParamCounts {
+        trainable: model.trainable + gates.trainable,
+        total: model.total + gates.total,
+    }
 }

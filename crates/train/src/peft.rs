@@ -52,7 +52,10 @@ pub fn attach<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device) -
         PeftMethod::Taugate(c) => {
             c.validate().map_err(|e| peft_error(method, e))?;
             if model.insertion_points().is_empty() {
-                return Err(peft_error(method, "the model exposes no insertion points (PlasticModel::insertion_points)"));
+                return Err(peft_error(
+                    method,
+                    "the model exposes no insertion points (PlasticModel::insertion_points)",
+                ));
             }
             let gates = c.init_for(&model, device).map_err(|e| peft_error(method, e))?;
             Ok((model.no_grad(), Some(gates)))

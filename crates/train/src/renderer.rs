@@ -4,7 +4,9 @@
 use crate::trainee::TrainContext;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::MetricDefinition;
-use burn::train::renderer::{EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
+};
 use std::sync::Arc;
 
 /// Prints `epoch 3/10  train loss 0.1234 acc 96.12%  valid loss 0.0987 acc 97.02%  (4.1 s)`.
@@ -17,7 +19,12 @@ pub struct PlainRenderer {
 
 impl PlainRenderer {
     pub fn new(ctx: Arc<TrainContext>, quiet: bool) -> Self {
-        Self { ctx, total_epochs: 0, epoch: 0, quiet }
+        Self {
+            ctx,
+            total_epochs: 0,
+            epoch: 0,
+            quiet,
+        }
     }
 
     fn print_epoch(&self, epoch: usize) {
@@ -85,4 +92,3 @@ impl MetricsRenderer for PlainRenderer {
     fn manual_close(&mut self) {}
     fn register_metric(&mut self, _definition: MetricDefinition) {}
 }
-

@@ -77,8 +77,9 @@ impl Results {
         resumed_after_epoch: Option<usize>,
         stopped: Option<String>,
     ) -> Self {
-        let (examples, seconds) =
-            epochs.iter().fold((0u64, 0f64), |(n, s), r| (n + r.train_examples, s + r.train_seconds));
+        let (examples, seconds) = epochs
+            .iter()
+            .fold((0u64, 0f64), |(n, s), r| (n + r.train_examples, s + r.train_seconds));
         Self {
             config: config.clone(),
             seed: config.seed,
@@ -110,7 +111,10 @@ pub fn write_report(dir: &Path, results: &Results) -> Result<()> {
 }
 
 fn series(name: &str, epochs: &[EpochRecord], value: impl Fn(&EpochRecord) -> f64) -> Series {
-    Series { name: name.into(), points: epochs.iter().map(|r| (r.epoch as f64, value(r))).collect() }
+    Series {
+        name: name.into(),
+        points: epochs.iter().map(|r| (r.epoch as f64, value(r))).collect(),
+    }
 }
 
 /// Loss and accuracy per epoch, train and validation.
@@ -119,13 +123,19 @@ pub fn draw_curves(path: &Path, epochs: &[EpochRecord]) -> Result<(), crate::plo
         title: "loss".into(),
         x_label: "epoch".into(),
         y_label: "cross-entropy".into(),
-        series: vec![series("train", epochs, |r| r.train_loss), series("valid", epochs, |r| r.valid_loss)],
+        series: vec![
+            series("train", epochs, |r| r.train_loss),
+            series("valid", epochs, |r| r.valid_loss),
+        ],
     };
     let accuracy = Panel {
         title: "accuracy".into(),
         x_label: "epoch".into(),
         y_label: "accuracy".into(),
-        series: vec![series("train", epochs, |r| r.train_accuracy), series("valid", epochs, |r| r.valid_accuracy)],
+        series: vec![
+            series("train", epochs, |r| r.train_accuracy),
+            series("valid", epochs, |r| r.valid_accuracy),
+        ],
     };
     line_chart(path, &[loss, accuracy], 560, 400)
 }

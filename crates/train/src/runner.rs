@@ -55,15 +55,33 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
         type Output = Result<RunSummary>;
         fn run<M: PlasticModel>(self, model: M) -> Result<RunSummary> {
             let input = Some(self.config.model.input_features());
-            run_model(self.config, model, &self.device, self.opts, Extensions::default(), input)
+            run_model(
+                self.config,
+                model,
+                &self.device,
+                self.opts,
+                Extensions::default(),
+                input,
+            )
         }
     }
-    config.model.build(&device, Builtin { config, opts, device: device.clone() })
+    config.model.build(
+        &device,
+        Builtin {
+            config,
+            opts,
+            device: device.clone(),
+        },
+    )
 }
 
 /// Trains a model built by `init` on the config's device (seeded first): the entry point for a
 /// user's own [`PlasticModel`]. `[model]` in the config is ignored.
-pub fn train_with<M: PlasticModel>(config: &RunConfig, opts: &RunOptions, init: impl FnOnce(&Device) -> M) -> Result<RunSummary> {
+pub fn train_with<M: PlasticModel>(
+    config: &RunConfig,
+    opts: &RunOptions,
+    init: impl FnOnce(&Device) -> M,
+) -> Result<RunSummary> {
     let device = training_device(config)?;
     let model = init(&device);
     train_model(config, model, &device, opts, Extensions::default())
@@ -71,14 +89,19 @@ pub fn train_with<M: PlasticModel>(config: &RunConfig, opts: &RunOptions, init: 
 
 /// The config's device with autodiff, seeded: models are created on it, as Burn's trainer expects.
 pub fn training_device(config: &RunConfig) -> Result<Device> {
-    let device = parse_device(&config.device).map_err(|e| TrainError::Device(e.to_string()))?.device();
+    let device = parse_device(&config.device)
+        .map_err(|e| TrainError::Device(e.to_string()))?
+        .device();
     device.seed(config.seed);
     Ok(device.autodiff())
 }
 
 /// Loads a burnpack model file into `model`, with an error naming the file when it does not fit.
 pub fn load_model_file<M: Module>(model: M, path: &Path) -> Result<M> {
-    let record = ModuleRecord::load(path).map_err(|e| TrainError::Checkpoint { path: path.into(), message: e.to_string() })?;
+    let record = ModuleRecord::load(path).map_err(|e| TrainError::Checkpoint {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
     model.try_load_record(record).map_err(|e| TrainError::Checkpoint {
         path: path.into(),
         message: format!("does not fit this model ({e}); was it written by a run with a different [model]?"),
@@ -95,8 +118,14 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
             continue;
         }
         let check = load_model_file(model.clone(), &files[0]).and_then(|_| {
-            OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint { path: files[1].clone(), message: e.to_string() })?;
-            LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint { path: files[2].clone(), message: e.to_string() })?;
+            OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint {
+                path: files[1].clone(),
+                message: e.to_string(),
+            })?;
+            LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint {
+                path: files[2].clone(),
+                message: e.to_string(),
+            })?;
             load_history(dir, epoch)
         });
         match check {
@@ -141,13 +170,21 @@ fn run_model<M: PlasticModel>(
 
     let raw = load_raw(&config.data)?;
     let splits: Splits = prepare(&raw, &config.data, config.seed)?;
-    tracing::info!("data: {} train, {} valid, {} test examples", splits.train.len(), splits.valid.len(), splits.test.len());
+    tracing::info!(
+        "data: {} train, {} valid, {} test examples",
+        splits.train.len(),
+        splits.valid.len(),
+        splits.test.len()
+    );
     if let Some(input) = input
         && input != splits.train.dim()
     {
         return Err(TrainError::config(
             "model",
-            format!("the model takes {input} features per example, but the images have {}", splits.train.dim()),
+            format!(
+                "the model takes {input} features per example, but the images have {}",
+                splits.train.dim()
+            ),
         ));
     }
     if let Some(from) = &config.init_from {
@@ -163,7 +200,8 @@ fn run_model<M: PlasticModel>(
     if let Some(crate::peft::PeftMethod::Triadapt(c)) = &config.peft {
         if opts.resume {
             return Err(TrainError::Run(
-                "--resume is not supported for TriAdaptLoRA runs yet: the grown rank pattern is not checkpointed".into(),
+                "--resume is not supported for TriAdaptLoRA runs yet: the grown rank pattern is not checkpointed"
+                    .into(),
             ));
         }
         let mut c = c.clone();
@@ -176,11 +214,20 @@ fn run_model<M: PlasticModel>(
 
     let resume_epoch = if opts.resume {
         // Checkpoints hold the whole Trainee (model + step count): probe with one.
-        let probe_ctx = TrainContext::new(1, None, History::default(), Interrupter::new(), Extensions::<M>::default());
+        let probe_ctx = TrainContext::new(
+            1,
+            None,
+            History::default(),
+            Interrupter::new(),
+            Extensions::<M>::default(),
+        );
         let probe = Trainee::new(model.clone(), gates.clone(), Arc::new(probe_ctx), device);
         let found = last_complete_checkpoint(&ckpt_dir, &probe)?;
         if found.is_none() {
-            tracing::warn!("--resume: no complete checkpoint in {}; starting from epoch 1", ckpt_dir.display());
+            tracing::warn!(
+                "--resume: no complete checkpoint in {}; starting from epoch 1",
+                ckpt_dir.display()
+            );
         }
         found
     } else {
@@ -202,14 +249,28 @@ fn run_model<M: PlasticModel>(
     let interrupter = Interrupter::new();
     opts.signal.attach(interrupter.clone());
     let total_steps = steps_per_epoch * config.train.epochs;
-    let mut ctx = TrainContext::new(steps_per_epoch, config.optimizer.grad_clip_norm, history, interrupter.clone(), ext);
-    if let Some(taugate) = config.peft.as_ref().and_then(|p| p.taugate()).filter(|t| t.anneal.is_some()).cloned() {
+    let mut ctx = TrainContext::new(
+        steps_per_epoch,
+        config.optimizer.grad_clip_norm,
+        history,
+        interrupter.clone(),
+        ext,
+    );
+    if let Some(taugate) = config
+        .peft
+        .as_ref()
+        .and_then(|p| p.taugate())
+        .filter(|t| t.anneal.is_some())
+        .cloned()
+    {
         ctx.gate_sharpness = Some(Box::new(move |step| taugate.sharpness_at(step as usize, total_steps)));
     }
     let ctx = Arc::new(ctx);
     let gates = match (gates, config.peft.as_ref().and_then(|p| p.taugate())) {
         // A resumed run continues the annealed sharpness where it stopped.
-        (Some(g), Some(t)) => Some(g.with_sharpness(t.sharpness_at(resume_epoch.unwrap_or(0) * steps_per_epoch, total_steps))),
+        (Some(g), Some(t)) => {
+            Some(g.with_sharpness(t.sharpness_at(resume_epoch.unwrap_or(0) * steps_per_epoch, total_steps)))
+        }
         (g, _) => g,
     };
     let trainee = Trainee::new(model, gates, ctx.clone(), device);
@@ -218,11 +279,27 @@ fn run_model<M: PlasticModel>(
     let optim = build_optimizer(&config.optimizer)?;
     let schedule = build_schedule(&config.schedule, config.optimizer.lr, total_steps)?;
     let first_epoch = resume_epoch.map_or(1, |e| e + 1);
-    let train_loader = Arc::new(EpochShuffleLoader::new(splits.train.clone(), batch, mix(config.seed, STREAM_SHUFFLE), first_epoch, device.clone())?);
-    let valid_loader = Arc::new(SequentialLoader::new(splits.valid.clone(), config.train.eval_batch_size, device.clone().inner())?);
+    let train_loader = Arc::new(EpochShuffleLoader::new(
+        splits.train.clone(),
+        batch,
+        mix(config.seed, STREAM_SHUFFLE),
+        first_epoch,
+        device.clone(),
+    )?);
+    let valid_loader = Arc::new(SequentialLoader::new(
+        splits.valid.clone(),
+        config.train.eval_batch_size,
+        device.clone().inner(),
+    )?);
 
     let history_ctx = ctx.clone();
-    let history_fn = Arc::new(move |epoch: usize| history_ctx.history.lock().map(|h| h.records_until(epoch)).unwrap_or_default());
+    let history_fn = Arc::new(move |epoch: usize| {
+        history_ctx
+            .history
+            .lock()
+            .map(|h| h.records_until(epoch))
+            .unwrap_or_default()
+    });
     let mut training = SupervisedTraining::new(&dir, train_loader, valid_loader)
         .num_epochs(config.train.epochs)
         .with_custom_checkpointers(
@@ -231,7 +308,11 @@ fn run_model<M: PlasticModel>(
             AtomicCheckpointer::new(&ckpt_dir, "scheduler"),
         )
         .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.train.keep_checkpoints))
-        .early_stopping(RunStopper { ctx: ctx.clone(), patience: config.train.early_stopping_patience, signal: opts.signal.clone() })
+        .early_stopping(RunStopper {
+            ctx: ctx.clone(),
+            patience: config.train.early_stopping_patience,
+            signal: opts.signal.clone(),
+        })
         .with_interrupter(interrupter)
         .with_application_logger(None);
     training = crate::progress::attach_renderer(training, ctx.clone(), resume_epoch, opts.quiet);
@@ -245,30 +326,62 @@ fn run_model<M: PlasticModel>(
     }
     if let Some(error) = &result.error {
         // Burn wraps checkpoint I/O errors as "Checkpoint error: Unknown error: `<path>: <cause>`".
-        let cause = error.to_string().replace("Checkpoint error: Unknown error: ", "checkpoint write failed: ");
+        let cause = error
+            .to_string()
+            .replace("Checkpoint error: Unknown error: ", "checkpoint write failed: ");
         return Err(TrainError::Run(format!("training stopped: {cause}")));
     }
-    let stopped = result.interrupted.as_ref().map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
+    let stopped = result
+        .interrupted
+        .as_ref()
+        .map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
     let trainee = result.model;
     crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
     let mut params = params;
     if let Some(crate::peft::PeftMethod::Triadapt(_)) = &config.peft {
         // Ranks grew during training: count the final adapters (all of them train).
         let census = plasticity_peft::ParamCensus::of(&trainee.model);
-        params = crate::params::ParamCounts { trainable: census.adapter_parameters(), total: census.total_parameters() };
+        params = crate::params::ParamCounts {
+            trainable: census.adapter_parameters(),
+            total: census.total_parameters(),
+        };
     }
 
     let inner = device.clone().inner();
     let test: Option<Evaluation> = match config.train.test {
-        true => Some(evaluate(|x| trainee.logits(x), splits.test.clone(), config.train.eval_batch_size, &inner)?),
+        true => Some(evaluate(
+            |x| trainee.logits(x),
+            splits.test.clone(),
+            config.train.eval_batch_size,
+            &inner,
+        )?),
         false => None,
     };
     let peft = match (&trainee.gates, config.train.test) {
-        (Some(gates), true) => Some(crate::gate_report::report(&dir, &trainee.model, gates, &splits.test, config, &inner)?),
+        (Some(gates), true) => Some(crate::gate_report::report(
+            &dir,
+            &trainee.model,
+            gates,
+            &splits.test,
+            config,
+            &inner,
+        )?),
         _ => None,
     };
-    let epochs = ctx.history.lock().map(|h| h.records_until(usize::MAX)).unwrap_or_default();
-    let mut results = Results::new(config, epochs, test, params, started.elapsed().as_secs_f64(), resume_epoch, stopped);
+    let epochs = ctx
+        .history
+        .lock()
+        .map(|h| h.records_until(usize::MAX))
+        .unwrap_or_default();
+    let mut results = Results::new(
+        config,
+        epochs,
+        test,
+        params,
+        started.elapsed().as_secs_f64(),
+        resume_epoch,
+        stopped,
+    );
     results.taugate = peft;
     write_report(&dir, &results)?;
     Ok(RunSummary { dir, results })

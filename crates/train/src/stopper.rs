@@ -7,8 +7,8 @@
 use crate::trainee::TrainContext;
 use burn::train::metric::store::EventStoreClient;
 use burn::train::{EarlyStoppingStrategy, Interrupter};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Shared between the Ctrl-C handler and the training loop.
 #[derive(Clone, Default)]
@@ -73,7 +73,9 @@ impl RunStopper {
             return true;
         }
         let Some(patience) = self.patience else { return false };
-        let Ok(history) = self.ctx.history.lock() else { return false };
+        let Ok(history) = self.ctx.history.lock() else {
+            return false;
+        };
         let records = history.records_until(epoch);
         let best = records
             .iter()
@@ -102,7 +104,11 @@ mod tests {
             history.add_valid(i + 1, loss, 0, 1);
         }
         let ctx = TrainContext::new(1, None, history, Interrupter::new(), Extensions::<()>::default());
-        RunStopper { ctx: Arc::new(ctx), patience, signal: StopSignal::new() }
+        RunStopper {
+            ctx: Arc::new(ctx),
+            patience,
+            signal: StopSignal::new(),
+        }
     }
 
     #[test]

@@ -5,17 +5,17 @@
 
 use crate::clip::clip_global_norm;
 use crate::extension::Extensions;
-use std::any::Any;
 use crate::history::History;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn::train::{ClassificationOutput, InferenceStep, Interrupter, TrainOutput, TrainStep};
 use plasticity_data::ClassBatch;
 use plasticity_models::PlasticModel;
 use plasticity_peft::GateSet;
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +41,9 @@ pub struct TrainContext {
 
 impl std::fmt::Debug for TrainContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrainContext").field("steps_per_epoch", &self.steps_per_epoch).finish_non_exhaustive()
+        f.debug_struct("TrainContext")
+            .field("steps_per_epoch", &self.steps_per_epoch)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,7 +101,12 @@ pub struct Trainee<M: PlasticModel> {
 impl<M: PlasticModel> Trainee<M> {
     pub fn new(model: M, gates: Option<GateSet>, ctx: Arc<TrainContext>, device: &Device) -> Self {
         let step = Param::from_tensor(Tensor::<1>::zeros([1], device)).set_require_grad(false);
-        Self { model, gates, step, ctx }
+        Self {
+            model,
+            gates,
+            step,
+            ctx,
+        }
     }
 
     /// `[batch, features] -> [batch, classes]`, through the gates when there are any.
@@ -136,10 +143,16 @@ impl<M: PlasticModel> Trainee<M> {
 
 /// Mean cross-entropy and the logits' correct count, read back in one host transfer.
 pub fn score(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, f64, u64) {
-    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits.clone(), targets.clone());
     let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(targets).int().sum().float();
     let both = Tensor::cat(vec![loss.clone().detach().reshape([1]), correct.reshape([1])], 0);
-    let values = both.into_data().convert::<f64>().try_to_vec::<f64>().unwrap_or_else(|_| vec![f64::NAN, 0.0]);
+    let values = both
+        .into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .unwrap_or_else(|_| vec![f64::NAN, 0.0]);
     (loss, values[0], values[1].max(0.0) as u64)
 }
 
@@ -182,7 +195,11 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
                 ));
             }
         }
-        TrainOutput::new(self, total.backward(), ClassificationOutput::new(loss, logits, batch.targets))
+        TrainOutput::new(
+            self,
+            total.backward(),
+            ClassificationOutput::new(loss, logits, batch.targets),
+        )
     }
 
     fn optimize(mut self, optim: &mut ModuleOptimizer, lr: ModuleLearningRate, grads: GradientsParams) -> Self {

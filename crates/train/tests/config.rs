@@ -44,12 +44,25 @@ fn wrong_type_and_invalid_value() {
 
 #[test]
 fn overrides_beat_file_and_are_blamed() {
-    let c = parse_config("seed = 1\n[train]\nepochs = 2\n", "run.toml", &["train.epochs=5".into(), "seed=9".into()]).unwrap();
+    let c = parse_config(
+        "seed = 1\n[train]\nepochs = 2\n",
+        "run.toml",
+        &["train.epochs=5".into(), "seed=9".into()],
+    )
+    .unwrap();
     assert_eq!((c.seed, c.train.epochs), (9, 5));
-    let c = parse_config("", "run.toml", &["model.hidden=[32, 16]".into(), "name=plain-word".into()]).unwrap();
+    let c = parse_config(
+        "",
+        "run.toml",
+        &["model.hidden=[32, 16]".into(), "name=plain-word".into()],
+    )
+    .unwrap();
     assert_eq!(c.name, "plain-word");
     let e = err("", &["train.epochs=many"]);
-    assert!(e.starts_with("--set train.epochs=many:") && e.contains("expected usize"), "{e}");
+    assert!(
+        e.starts_with("--set train.epochs=many:") && e.contains("expected usize"),
+        "{e}"
+    );
     let e = err("", &["nonsense"]);
     assert!(e.contains("not key=value"), "{e}");
 }
@@ -61,8 +74,12 @@ fn environment_is_the_last_resort() {
     unsafe { std::env::set_var("PLASTICITY_DATA", "/from/env") };
     let from_env = parse_config("", "run.toml", &[]).unwrap();
     let from_file = parse_config("[data]\ndata_dir = \"/from/file\"\n", "run.toml", &[]).unwrap();
-    let from_flag =
-        parse_config("[data]\ndata_dir = \"/from/file\"\n", "run.toml", &["data.data_dir=\"/from/flag\"".into()]).unwrap();
+    let from_flag = parse_config(
+        "[data]\ndata_dir = \"/from/file\"\n",
+        "run.toml",
+        &["data.data_dir=\"/from/flag\"".into()],
+    )
+    .unwrap();
     unsafe { std::env::remove_var("PLASTICITY_DATA") };
     assert_eq!(from_env.data.data_dir.unwrap().to_str(), Some("/from/env"));
     assert_eq!(from_file.data.data_dir.unwrap().to_str(), Some("/from/file"));

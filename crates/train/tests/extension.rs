@@ -41,17 +41,39 @@ impl StepRule<Mlp> for ZeroOutputBias {
 fn step_rule_runs_after_every_update() {
     let config = run_config("rule");
     let device = training_device(&config).unwrap();
-    let model = MlpConfig { hidden: vec![16], ..Default::default() }.init(&device);
+    let model = MlpConfig {
+        hidden: vec![16],
+        ..Default::default()
+    }
+    .init(&device);
     let rule = Arc::new(ZeroOutputBias(AtomicU64::new(0)));
-    let ext = Extensions { penalties: vec![], rules: vec![rule.clone()] };
+    let ext = Extensions {
+        penalties: vec![],
+        rules: vec![rule.clone()],
+    };
     let summary = train_model(&config, model, &device, &RunOptions::default(), ext).unwrap();
-    assert_eq!(rule.0.load(Ordering::SeqCst), 20, "1000 examples / 100 per batch × 2 epochs");
+    assert_eq!(
+        rule.0.load(Ordering::SeqCst),
+        20,
+        "1000 examples / 100 per batch × 2 epochs"
+    );
     let saved = plasticity_train::load_model_file(
-        MlpConfig { hidden: vec![16], ..Default::default() }.init(&Device::flex()),
+        MlpConfig {
+            hidden: vec![16],
+            ..Default::default()
+        }
+        .init(&Device::flex()),
         &summary.dir.join("model.bpk"),
     )
     .unwrap();
-    let bias = saved.output.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+    let bias = saved
+        .output
+        .bias
+        .unwrap()
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(bias.iter().all(|&b| b == 0.0), "{bias:?}");
     assert!(summary.results.test_accuracy.unwrap() > 0.5);
 }
@@ -70,14 +92,38 @@ impl Penalty<Mlp> for L2 {
 
 fn hidden_norm(config: &plasticity_train::RunConfig, penalties: Vec<Arc<dyn Penalty<Mlp>>>) -> f32 {
     let device = training_device(config).unwrap();
-    let model = MlpConfig { hidden: vec![16], ..Default::default() }.init(&device);
-    let summary = train_model(config, model, &device, &RunOptions::default(), Extensions { penalties, rules: vec![] }).unwrap();
+    let model = MlpConfig {
+        hidden: vec![16],
+        ..Default::default()
+    }
+    .init(&device);
+    let summary = train_model(
+        config,
+        model,
+        &device,
+        &RunOptions::default(),
+        Extensions {
+            penalties,
+            rules: vec![],
+        },
+    )
+    .unwrap();
     let saved = plasticity_train::load_model_file(
-        MlpConfig { hidden: vec![16], ..Default::default() }.init(&Device::flex()),
+        MlpConfig {
+            hidden: vec![16],
+            ..Default::default()
+        }
+        .init(&Device::flex()),
         &summary.dir.join("model.bpk"),
     )
     .unwrap();
-    saved.hidden[0].weight.val().powi_scalar(2).sum().sqrt().into_scalar::<f32>()
+    saved.hidden[0]
+        .weight
+        .val()
+        .powi_scalar(2)
+        .sum()
+        .sqrt()
+        .into_scalar::<f32>()
 }
 
 #[test]
@@ -94,13 +140,29 @@ fn global_norm_clipping_matches_hand_values() {
     let layer = LinearConfig::new(2, 2).init(&device);
     let mut grads = GradientsParams::new();
     // weight grad [[3, 0], [0, 0]] and bias grad [0, 4]: global norm 5.
-    grads.register(layer.weight.id, Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 0.0, 0.0, 0.0], [2, 2]), &device));
+    grads.register(
+        layer.weight.id,
+        Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 0.0, 0.0, 0.0], [2, 2]), &device),
+    );
     let bias_id = layer.bias.as_ref().map(|b: &Param<Tensor<1>>| b.id).unwrap();
-    grads.register(bias_id, Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device));
+    grads.register(
+        bias_id,
+        Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device),
+    );
     assert!((global_norm(&layer, &grads) - 5.0).abs() < 1e-6);
     let clipped = clip_global_norm(&layer, grads, 1.0);
-    let w = clipped.get::<2>(layer.weight.id).unwrap().into_data().try_to_vec::<f32>().unwrap();
-    let b = clipped.get::<1>(bias_id).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    let w = clipped
+        .get::<2>(layer.weight.id)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let b = clipped
+        .get::<1>(bias_id)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     // factor = 1 / (5 + 1e-6)
     assert!((w[0] - 0.6).abs() < 1e-5 && (b[1] - 0.8).abs() < 1e-5, "{w:?} {b:?}");
     assert!((global_norm(&layer, &clipped) - 1.0).abs() < 1e-5);

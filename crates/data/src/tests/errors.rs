@@ -12,18 +12,12 @@ fn message(result: Result<impl std::fmt::Debug, DataError>) -> String {
 
 #[test]
 fn bad_magic_names_file_and_both_magics() {
-    let msg = message(parse_idx_images(
-        &idx_labels(&[1, 2]),
-        "train-images-idx3-ubyte.gz",
-    ));
+    let msg = message(parse_idx_images(&idx_labels(&[1, 2]), "train-images-idx3-ubyte.gz"));
     assert_eq!(
         msg,
         "train-images-idx3-ubyte.gz: bad magic 0x00000801, expected 0x00000803 (IDX images)"
     );
-    let msg = message(parse_idx_labels(
-        &idx_images(1, 2, 2),
-        "t10k-labels-idx1-ubyte",
-    ));
+    let msg = message(parse_idx_labels(&idx_images(1, 2, 2), "t10k-labels-idx1-ubyte"));
     assert!(
         msg.contains("t10k-labels-idx1-ubyte: bad magic 0x00000803, expected 0x00000801"),
         "{msg}"
@@ -36,17 +30,10 @@ fn truncated_images_file_reports_sizes() {
     let mut bytes = idx_images(1, 28, 28);
     bytes[4..8].copy_from_slice(&60000u32.to_be_bytes());
     let msg = message(parse_idx_images(&bytes, "train-images-idx3-ubyte"));
-    assert!(
-        msg.starts_with("train-images-idx3-ubyte: truncated"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("train-images-idx3-ubyte: truncated"), "{msg}");
     assert!(msg.contains("60000 x 28 x 28"), "{msg}");
     assert!(
-        msg.contains(&format!(
-            "found {} bytes, expected {}",
-            16 + 784,
-            16 + 60000 * 784
-        )),
+        msg.contains(&format!("found {} bytes, expected {}", 16 + 784, 16 + 60000 * 784)),
         "{msg}"
     );
     // A header cut short is also "truncated".
@@ -81,10 +68,7 @@ fn image_label_count_mismatch_names_both_files() {
     write_tiny_mnist(&dir, "mnist/");
     dir.write("mnist/t10k-labels-idx1-ubyte", &idx_labels(&[9, 0, 1]));
     let msg = message(load_mnist_dir(dir.path()));
-    assert!(
-        msg.contains("t10k-images-idx3-ubyte.gz has 2 images but"),
-        "{msg}"
-    );
+    assert!(msg.contains("t10k-images-idx3-ubyte.gz has 2 images but"), "{msg}");
     assert!(msg.contains("t10k-labels-idx1-ubyte has 3 labels"), "{msg}");
 }
 
@@ -92,15 +76,10 @@ fn image_label_count_mismatch_names_both_files() {
 fn label_out_of_range_names_index_and_value() {
     let dir = TempDir::new("label-range");
     write_tiny_mnist(&dir, "");
-    dir.write(
-        "train-labels-idx1-ubyte.gz",
-        &gzip(&idx_labels(&[1, 10, 3])),
-    );
+    dir.write("train-labels-idx1-ubyte.gz", &gzip(&idx_labels(&[1, 10, 3])));
     let msg = message(load_mnist_dir(dir.path()));
     assert!(
-        msg.contains(
-            "train-labels-idx1-ubyte.gz: label 10 at index 1 is out of range, expected 0..10"
-        ),
+        msg.contains("train-labels-idx1-ubyte.gz: label 10 at index 1 is out of range, expected 0..10"),
         "{msg}"
     );
 }
@@ -121,10 +100,7 @@ fn truncated_gzip_names_file() {
     corrupt[mid] ^= 0xff;
     let path = dir.write("corrupt.gz", &corrupt);
     let msg = message(read_idx_file(&path));
-    assert!(
-        msg.contains("corrupt.gz: corrupt or truncated gzip data"),
-        "{msg}"
-    );
+    assert!(msg.contains("corrupt.gz: corrupt or truncated gzip data"), "{msg}");
 }
 
 #[test]
@@ -157,11 +133,7 @@ fn gzip_is_detected_by_magic_not_extension() {
     assert_eq!(mnist.train.labels, vec![1, 2, 3]);
     assert_eq!(mnist.train.images.pixels, (0..12).collect::<Vec<u8>>());
     assert_eq!(
-        (
-            mnist.test.images.count,
-            mnist.test.images.rows,
-            mnist.test.images.cols
-        ),
+        (mnist.test.images.count, mnist.test.images.rows, mnist.test.images.cols),
         (2, 2, 2)
     );
 }

@@ -30,19 +30,9 @@ fn epoch(loader: &dyn DataLoader<ClassBatch>) -> (Vec<usize>, Vec<i64>, Vec<usiz
         let [b, d] = batch.images.dims();
         assert_eq!(d, 4);
         assert_eq!(batch.targets.dims(), [b]);
-        let images = batch
-            .images
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("f32");
+        let images = batch.images.into_data().try_into_vec_as::<f32>().expect("f32");
         seen.extend(images.chunks(4).map(|img| img[0] as usize));
-        targets.extend(
-            batch
-                .targets
-                .into_data()
-                .try_into_vec_as::<i64>()
-                .expect("i64"),
-        );
+        targets.extend(batch.targets.into_data().try_into_vec_as::<i64>().expect("i64"));
         sizes.push(b);
     }
     (seen, targets, sizes)
@@ -58,10 +48,7 @@ fn same_seed_same_epoch_same_batches_and_shapes() {
     assert_eq!(ea.0, permutation(23, mix(11, 0)));
     assert_eq!(ea.0, a.epoch_order(0));
     assert_eq!(ea.2, vec![5, 5, 5, 5, 3]); // last partial batch kept
-    assert_eq!(
-        ea.1,
-        ea.0.iter().map(|&i| (i % 10) as i64).collect::<Vec<_>>()
-    );
+    assert_eq!(ea.1, ea.0.iter().map(|&i| (i % 10) as i64).collect::<Vec<_>>());
     let mut sorted = ea.0.clone();
     sorted.sort_unstable();
     assert_eq!(sorted, (0..23).collect::<Vec<_>>()); // every example exactly once

@@ -17,9 +17,7 @@ use crate::{DATA_DIR_ENV, Mnist, bundled_mnist, load_mnist_dir};
 pub fn shared_data_dir() -> PathBuf {
     std::env::var_os(DATA_DIR_ENV)
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
 }
 
 /// Full MNIST from the shared directory, loaded once. Missing data is a test failure, not a skip.
@@ -50,8 +48,7 @@ impl TempDir {
         // Unique per process and call, so parallel tests never share a directory.
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path =
-            std::env::temp_dir().join(format!("plasticity-data-{tag}-{}-{n}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("plasticity-data-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
@@ -104,20 +101,11 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Writes a small, valid four-file MNIST-format set into `dir`: train 3 images, test 2.
 pub fn write_tiny_mnist(dir: &TempDir, sub: &str) {
-    dir.write(
-        &format!("{sub}train-images-idx3-ubyte"),
-        &idx_images(3, 2, 2),
-    );
+    dir.write(&format!("{sub}train-images-idx3-ubyte"), &idx_images(3, 2, 2));
     dir.write(
         &format!("{sub}train-labels-idx1-ubyte.gz"),
         &gzip(&idx_labels(&[1, 2, 3])),
     );
-    dir.write(
-        &format!("{sub}t10k-images-idx3-ubyte.gz"),
-        &gzip(&idx_images(2, 2, 2)),
-    );
-    dir.write(
-        &format!("{sub}t10k-labels-idx1-ubyte"),
-        &idx_labels(&[9, 0]),
-    );
+    dir.write(&format!("{sub}t10k-images-idx3-ubyte.gz"), &gzip(&idx_images(2, 2, 2)));
+    dir.write(&format!("{sub}t10k-labels-idx1-ubyte"), &idx_labels(&[9, 0]));
 }

@@ -63,21 +63,11 @@ fn imageset_from_split_scales_and_normalizes_to_unit_stats() {
     let scaled0: f32 = set.image(0).unwrap_or_default().iter().sum();
     assert!((scaled0 - raw0 as f32 / 255.0).abs() < 1e-3);
     assert!(set.features.iter().all(|&x| (0.0..=1.0).contains(&x)));
-    set.normalize(crate::MNIST_MEAN, crate::MNIST_STD)
-        .expect("valid stats");
+    set.normalize(crate::MNIST_MEAN, crate::MNIST_STD).expect("valid stats");
     let n = set.features.len() as f64;
     let mean = set.features.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = set
-        .features
-        .iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / n;
+    let var = set.features.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
     assert!(mean.abs() < 1e-3, "normalized mean {mean}");
-    assert!(
-        (var.sqrt() - 1.0).abs() < 1e-3,
-        "normalized std {}",
-        var.sqrt()
-    );
+    assert!((var.sqrt() - 1.0).abs() < 1e-3, "normalized std {}", var.sqrt());
     assert!(set.normalize(0.0, 0.0).is_err());
 }

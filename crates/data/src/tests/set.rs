@@ -20,10 +20,7 @@ fn ids(n: usize) -> ImageSet {
 }
 
 fn id_list(set: &ImageSet) -> Vec<usize> {
-    set.features
-        .chunks(set.dim())
-        .map(|img| img[0] as usize)
-        .collect()
+    set.features.chunks(set.dim()).map(|img| img[0] as usize).collect()
 }
 
 #[test]
@@ -49,15 +46,8 @@ fn subset_is_seeded_sample_without_replacement() {
     assert_eq!(ids_a, expected); // distinct, in dataset order
     assert_eq!(set.subset(30, 5).expect("again"), a);
     assert_ne!(id_list(&set.subset(30, 6).expect("other seed")), ids_a);
-    let msg = set
-        .subset(101, 0)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert_eq!(
-        msg,
-        "subset: asked for 101 examples but the set has only 100"
-    );
+    let msg = set.subset(101, 0).err().map(|e| e.to_string()).unwrap_or_default();
+    assert_eq!(msg, "subset: asked for 101 examples but the set has only 100");
 }
 
 #[test]
@@ -93,10 +83,7 @@ fn permute_pixels_applies_one_permutation_to_every_image() {
     set.permute_pixels(17);
     let perm = permutation(784, 17);
     for i in 0..3 {
-        let (old, new) = (
-            before.image(i).unwrap_or_default(),
-            set.image(i).unwrap_or_default(),
-        );
+        let (old, new) = (before.image(i).unwrap_or_default(), set.image(i).unwrap_or_default());
         assert!((0..784).all(|j| new[j] == old[perm[j]]));
     }
     assert_ne!(set.features, before.features);
@@ -112,10 +99,7 @@ fn rotate_fraction_rotates_exactly_that_many() {
     let flags = set.rotate_fraction(30.0, 0.3, 4).expect("valid fraction");
     assert_eq!(flags.iter().filter(|&&f| f).count(), 12); // round(0.3 * 40)
     for (i, &rotated) in flags.iter().enumerate() {
-        let (old, new) = (
-            before.image(i).unwrap_or_default(),
-            set.image(i).unwrap_or_default(),
-        );
+        let (old, new) = (before.image(i).unwrap_or_default(), set.image(i).unwrap_or_default());
         if rotated {
             assert_eq!(new, rotate_image(old, 28, 28, 30.0).as_slice());
             assert_ne!(new, old);

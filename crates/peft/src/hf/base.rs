@@ -25,19 +25,14 @@ use std::path::Path;
 /// `weight` directly inside a `Linear`).
 pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Result<(), PeftError> {
     let path = path.as_ref();
-    let bases: BTreeSet<String> = ParamCensus::of(model)
-        .params
-        .into_iter()
-        .map(|p| p.path)
-        .collect();
+    let bases: BTreeSet<String> = ParamCensus::of(model).params.into_iter().map(|p| p.path).collect();
     let mut tensors = BTreeMap::new();
     for tensor in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
         if !bases.contains(&tensor.name) {
             continue;
         }
         let name = tensor.name.clone();
-        let data = bridge::into_data(tensor)
-            .map_err(|e| file_error(path, format!("tensor `{name}`: {e:?}")))?;
+        let data = bridge::into_data(tensor).map_err(|e| file_error(path, format!("tensor `{name}`: {e:?}")))?;
         let shape = data.shape().to_vec();
         let values = data
             .convert::<f32>()
@@ -56,18 +51,11 @@ pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Resu
 /// parameters: Linear weights are transposed back to `[d_in, d_out]`. Every base parameter must be
 /// in the file and every tensor of the file must land (the error names the file and the key);
 /// adapter parameters are left as they are.
-pub fn import_base_pytorch<M: Module>(
-    mut model: M,
-    path: impl AsRef<Path>,
-) -> Result<M, PeftError> {
+pub fn import_base_pytorch<M: Module>(mut model: M, path: impl AsRef<Path>) -> Result<M, PeftError> {
     let path = path.as_ref();
     let file = TensorFile::read(path)?;
     let keys: BTreeSet<String> = file.keys().cloned().collect();
-    let bases: BTreeSet<String> = ParamCensus::of(&model)
-        .params
-        .into_iter()
-        .map(|p| p.path)
-        .collect();
+    let bases: BTreeSet<String> = ParamCensus::of(&model).params.into_iter().map(|p| p.path).collect();
     if let Some(key) = bases.difference(&keys).next() {
         return Err(file_error(
             path,

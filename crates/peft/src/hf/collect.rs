@@ -81,9 +81,7 @@ impl Open {
             (Some("Struct:MissBone"), None, Some(b)) => Found::Bone(b),
             (Some("Struct:MissMini"), None, Some(b)) => Found::Mini(b),
             (Some("Struct:MissBat"), None, Some(b)) => Found::Bat(b),
-            (kind, _, _) => {
-                Found::Other(format!("{} ({})", self.name, kind.unwrap_or("no fields")))
-            }
+            (kind, _, _) => Found::Other(format!("{} ({})", self.name, kind.unwrap_or("no fields"))),
         };
         Adapted {
             param: self.param,

@@ -20,11 +20,7 @@ fn sorted(value: &Value) -> Value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sorted(&map[k])))
-                    .collect(),
-            )
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
         }
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),
@@ -61,13 +57,7 @@ fn common(peft_type: &str, targets: &[String], options: &HfOptions) -> Map<Strin
 }
 
 /// peft.md §5.2's recommended LoRA key set (every key exists from peft 0.10 on).
-pub(crate) fn lora_json(
-    r: usize,
-    alpha: f64,
-    rslora: bool,
-    targets: &[String],
-    options: &HfOptions,
-) -> Value {
+pub(crate) fn lora_json(r: usize, alpha: f64, rslora: bool, targets: &[String], options: &HfOptions) -> Value {
     let mut map = common("LORA", targets, options);
     let extra = json!({
         "alpha_pattern": {},
@@ -117,21 +107,18 @@ impl<'a> ConfigFile<'a> {
     /// Reads `adapter_config.json` at `path` and checks what every import needs: `peft_type` is
     /// `peft_type` and `bias` is `"none"`.
     pub(crate) fn read(path: &'a Path, peft_type: &str) -> Result<Self, PeftError> {
-        let file = ConfigFile { path, map: read_json(path)? };
+        let file = ConfigFile {
+            path,
+            map: read_json(path)?,
+        };
         file.expect_type(peft_type)?;
         file.require("bias", &["none".into()], "\"none\"")?;
         Ok(file)
     }
 
     fn bad(&self, key: &str, expected: &str) -> PeftError {
-        let found = self
-            .map
-            .get(key)
-            .map_or("nothing".to_string(), Value::to_string);
-        file_error(
-            self.path,
-            format!("key `{key}`: expected {expected}, found {found}"),
-        )
+        let found = self.map.get(key).map_or("nothing".to_string(), Value::to_string);
+        file_error(self.path, format!("key `{key}`: expected {expected}, found {found}"))
     }
 
     /// Check `peft_type`.
@@ -173,12 +160,7 @@ impl<'a> ConfigFile<'a> {
     }
 
     /// Fail unless `key` is absent, null or equal to one of `allowed` (an unsupported feature).
-    pub(crate) fn require(
-        &self,
-        key: &str,
-        allowed: &[Value],
-        what: &str,
-    ) -> Result<(), PeftError> {
+    pub(crate) fn require(&self, key: &str, allowed: &[Value], what: &str) -> Result<(), PeftError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(()),
             Some(v) if allowed.contains(v) => Ok(()),

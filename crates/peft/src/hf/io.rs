@@ -63,10 +63,7 @@ impl View for &F32Tensor {
 
 /// Write `tensors` to `file` as safetensors with metadata `{"format": "pt"}` (what peft and
 /// `safetensors.torch.save_file` write).
-pub(crate) fn write_safetensors(
-    file: &Path,
-    tensors: &BTreeMap<String, F32Tensor>,
-) -> Result<(), PeftError> {
+pub(crate) fn write_safetensors(file: &Path, tensors: &BTreeMap<String, F32Tensor>) -> Result<(), PeftError> {
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     safetensors::serialize_to_file(tensors.iter(), Some(metadata), file)
         .map_err(|e| file_error(file, format!("cannot write safetensors: {e}")))
@@ -94,9 +91,7 @@ impl TensorFile {
                 other => {
                     return Err(file_error(
                         path,
-                        format!(
-                            "tensor `{key}` has dtype {other:?}; expected F32, F16, BF16 or F64"
-                        ),
+                        format!("tensor `{key}` has dtype {other:?}; expected F32, F16, BF16 or F64"),
                     ));
                 }
             };
@@ -147,18 +142,14 @@ impl TensorFile {
             None => Ok(()),
             Some(key) => Err(file_error(
                 &self.path,
-                format!(
-                    "unexpected tensor `{key}`: no adapted module of the configured target_modules has this key"
-                ),
+                format!("unexpected tensor `{key}`: no adapted module of the configured target_modules has this key"),
             )),
         }
     }
 }
 
 /// Read `adapter_config.json` as a JSON object.
-pub(crate) fn read_json(
-    path: &Path,
-) -> Result<serde_json::Map<String, serde_json::Value>, PeftError> {
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, PeftError> {
     let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
     match serde_json::from_str(&text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
@@ -181,16 +172,10 @@ pub(crate) fn load_params<M: Module>(
         .collect();
     let result = model.apply(tensors, None, None, false);
     if let Some(error) = result.errors.first() {
-        return Err(file_error(
-            file,
-            format!("loading into the model failed: {error}"),
-        ));
+        return Err(file_error(file, format!("loading into the model failed: {error}")));
     }
     if let Some(missing) = expected.iter().find(|p| !result.applied.contains(p)) {
-        return Err(file_error(
-            file,
-            format!("parameter `{missing}` was not loaded"),
-        ));
+        return Err(file_error(file, format!("parameter `{missing}` was not loaded")));
     }
     Ok(model)
 }

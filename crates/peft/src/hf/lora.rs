@@ -2,10 +2,7 @@
 
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, lora_json, to_python_json};
-use super::io::{
-    F32Tensor, TensorFile, f32_values, file_error, load_params, transpose,
-    write_safetensors,
-};
+use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, transpose, write_safetensors};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::{LoraConfig, PeftError};
 use burn::module::Module;
@@ -19,11 +16,7 @@ const METHOD: &str = "peft export";
 /// names. `config` must be the config the adapters were attached with: its `r`, `alpha` and
 /// `use_rslora` are written to `adapter_config.json`. The rank is checked against every adapter;
 /// the scale cannot be (Burn's module traversal does not expose `LoraAdapter::scale`).
-pub fn export_lora<M: Module>(
-    model: &M,
-    config: &LoraConfig,
-    dir: impl AsRef<Path>,
-) -> Result<(), PeftError> {
+pub fn export_lora<M: Module>(model: &M, config: &LoraConfig, dir: impl AsRef<Path>) -> Result<(), PeftError> {
     export_lora_with(model, config, dir, &HfOptions::default())
 }
 
@@ -42,8 +35,7 @@ pub fn export_lora_with<M: Module>(
         let Found::Lora { a, b } = entry.found else {
             return Err(mismatch(&entry.param, &entry.found.kind()));
         };
-        let module = module
-            .ok_or_else(|| mismatch(&entry.param, "LoRA on a parameter not named `weight`"))?;
+        let module = module.ok_or_else(|| mismatch(&entry.param, "LoRA on a parameter not named `weight`"))?;
         let (&[d_in, r], &[_, d_out]) = (a.shape().as_slice(), b.shape().as_slice()) else {
             return Err(mismatch(
                 &entry.param,
@@ -55,10 +47,7 @@ pub fn export_lora_with<M: Module>(
                 method: METHOD,
                 key: "r",
                 value: r.to_string(),
-                reason: format!(
-                    "the adapter of `{module}` has rank {r}, the config says {}",
-                    config.r
-                ),
+                reason: format!("the adapter of `{module}` has rank {r}, the config says {}", config.r),
             });
         }
         let a = transpose(&f32_values(a)?, d_in, r);
@@ -105,11 +94,7 @@ pub fn import_lora<M: Module>(base_model: M, dir: impl AsRef<Path>) -> Result<M,
 }
 
 /// [`import_lora`] with module renaming (`options.names` maps Burn paths to the file's names).
-pub fn import_lora_with<M: Module>(
-    base_model: M,
-    dir: impl AsRef<Path>,
-    options: &HfOptions,
-) -> Result<M, PeftError> {
+pub fn import_lora_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options: &HfOptions) -> Result<M, PeftError> {
     let dir = dir.as_ref();
     let config_path = dir.join(ADAPTER_CONFIG);
     let file = ConfigFile::read(&config_path, "LORA")?;
@@ -124,12 +109,7 @@ pub fn import_lora_with<M: Module>(
     file.require("target_parameters", &[Value::Array(vec![])], "null or []")?;
     // PiSSA, OLoRA, LoftQ, EVA, CorDA change the base weights at init: the adapter alone does not
     // reproduce the model.
-    let inits = [
-        true.into(),
-        false.into(),
-        "gaussian".into(),
-        "orthogonal".into(),
-    ];
+    let inits = [true.into(), false.into(), "gaussian".into(), "orthogonal".into()];
     file.require(
         "init_lora_weights",
         &inits,
@@ -154,11 +134,7 @@ pub fn import_lora_with<M: Module>(
         let name = options.hf_name(module);
         let a = weights.take(&format!("{KEY_PREFIX}{name}.lora_A.weight"), &[r, d_in])?;
         let b = weights.take(&format!("{KEY_PREFIX}{name}.lora_B.weight"), &[d_out, r])?;
-        entries.push((
-            format!("{}.lora.a", entry.param),
-            vec![d_in, r],
-            transpose(&a, r, d_in),
-        ));
+        entries.push((format!("{}.lora.a", entry.param), vec![d_in, r], transpose(&a, r, d_in)));
         entries.push((
             format!("{}.lora.b", entry.param),
             vec![r, d_out],

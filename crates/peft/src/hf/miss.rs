@@ -3,9 +3,7 @@
 
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, miss_json, to_python_json};
-use super::io::{
-    F32Tensor, TensorFile, f32_values, file_error, load_params, write_safetensors,
-};
+use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, write_safetensors};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::{MissConfig, MissVariant, PeftError};
 use burn::module::Module;
@@ -36,11 +34,7 @@ fn block_shape(config: &MissConfig, d_out: usize) -> Vec<usize> {
 
 /// Write `model`'s MiSS adapters to `dir` as a peft adapter directory (`peft_type` `"MISS"`),
 /// identity module names. Every adapter must be of `config.variant` with `config`'s shapes.
-pub fn export_miss<M: Module>(
-    model: &M,
-    config: &MissConfig,
-    dir: impl AsRef<Path>,
-) -> Result<(), PeftError> {
+pub fn export_miss<M: Module>(model: &M, config: &MissConfig, dir: impl AsRef<Path>) -> Result<(), PeftError> {
     export_miss_with(model, config, dir, &HfOptions::default())
 }
 
@@ -63,13 +57,9 @@ pub fn export_miss_with<M: Module>(
         };
         let shape = block.shape().to_vec();
         let values = f32_values(block)?;
-        let module = entry.module().ok_or_else(|| {
-            mismatch(
-                &entry.param,
-                config.variant,
-                "a parameter not named `weight`",
-            )
-        })?;
+        let module = entry
+            .module()
+            .ok_or_else(|| mismatch(&entry.param, config.variant, "a parameter not named `weight`"))?;
         let expected = block_shape(config, entry.shape[1]);
         if shape != expected {
             return Err(PeftError::Shape {
@@ -96,13 +86,7 @@ pub fn export_miss_with<M: Module>(
         .collect();
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
     write_safetensors(&dir.join(ADAPTER_WEIGHTS), &tensors)?;
-    let json = miss_json(
-        config.r,
-        config.mini_r,
-        init_weights(config.variant),
-        &names,
-        options,
-    );
+    let json = miss_json(config.r, config.mini_r, init_weights(config.variant), &names, options);
     let path = dir.join(ADAPTER_CONFIG);
     std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
 }
@@ -124,11 +108,7 @@ pub fn import_miss<M: Module>(base_model: M, dir: impl AsRef<Path>) -> Result<M,
 }
 
 /// [`import_miss`] with module renaming (`options.names` maps Burn paths to the file's names).
-pub fn import_miss_with<M: Module>(
-    base_model: M,
-    dir: impl AsRef<Path>,
-    options: &HfOptions,
-) -> Result<M, PeftError> {
+pub fn import_miss_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options: &HfOptions) -> Result<M, PeftError> {
     let dir = dir.as_ref();
     let config_path = dir.join(ADAPTER_CONFIG);
     let file = ConfigFile::read(&config_path, "MISS")?;
@@ -138,8 +118,7 @@ pub fn import_miss_with<M: Module>(
         Some(Value::String(s)) if s == "bat" => MissVariant::Bat,
         Some(Value::String(s)) if s == "mini" => MissVariant::Mini,
         Some(other) => {
-            let reason =
-                format!("key `init_weights`: expected true, \"bat\" or \"mini\", found {other}");
+            let reason = format!("key `init_weights`: expected true, \"bat\" or \"mini\", found {other}");
             return Err(file_error(&config_path, reason));
         }
     };

@@ -71,21 +71,13 @@ impl Ia3Config {
     /// The checks of [`apply`](Self::apply): the selection and, per selected module, whether it
     /// is a feed-forward module.
     pub fn check<M: Module>(&self, model: &M) -> Result<(Selection, Vec<bool>), PeftError> {
-        let selection = select_targets(
-            model,
-            METHOD,
-            &self.target_modules,
-            self.exclude_modules.as_ref(),
-            true,
-        )?;
+        let selection = select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)?;
         let Some(ff) = &self.feedforward_modules else {
             let none = vec![false; selection.modules.len()];
             return Ok((selection, none));
         };
         let matcher = ff.compile(METHOD)?;
-        if let Some(pattern) =
-            ff.first_unmatched(METHOD, selection.modules.iter().map(String::as_str))?
-        {
+        if let Some(pattern) = ff.first_unmatched(METHOD, selection.modules.iter().map(String::as_str))? {
             return Err(PeftError::Config {
                 method: METHOD,
                 key: "feedforward_modules",
@@ -96,11 +88,7 @@ impl Ia3Config {
                 ),
             });
         }
-        let flags = selection
-            .modules
-            .iter()
-            .map(|m| matcher.matches(m))
-            .collect();
+        let flags = selection.modules.iter().map(|m| matcher.matches(m)).collect();
         Ok((selection, flags))
     }
 }

@@ -19,9 +19,7 @@ impl LoraConfig {
         let burn_init = matches!(self.init, LoraInit::Burn | LoraInit::Gaussian);
         if burn_init && !self.use_rslora {
             // Burn's Lora: A ~ N(0, 1/r), B = 0, scale alpha / r, freezes every float param.
-            return Ok(
-                model.apply_lora(Lora::new(self.r, self.alpha).set_param_group(selection.group))
-            );
+            return Ok(model.apply_lora(Lora::new(self.r, self.alpha).set_param_group(selection.group)));
         }
         Ok(attach(
             model,
@@ -63,13 +61,7 @@ impl LoraConfig {
                     .into(),
             });
         }
-        select_targets(
-            model,
-            METHOD,
-            &self.target_modules,
-            self.exclude_modules.as_ref(),
-            true,
-        )
+        select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)
     }
 }
 

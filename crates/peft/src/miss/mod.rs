@@ -25,14 +25,7 @@ impl MissConfig {
         Ok(match self.variant {
             MissVariant::Bone => attach(model, &selection, BoneFactory { r }),
             MissVariant::Bat => attach(model, &selection, BatFactory { r }),
-            MissVariant::Mini => attach(
-                model,
-                &selection,
-                MiniFactory {
-                    r,
-                    mini_r: self.mini_r,
-                },
-            ),
+            MissVariant::Mini => attach(model, &selection, MiniFactory { r, mini_r: self.mini_r }),
         })
     }
 
@@ -48,13 +41,7 @@ impl MissConfig {
                 });
             }
         }
-        let selection = select_targets(
-            model,
-            METHOD,
-            &self.target_modules,
-            self.exclude_modules.as_ref(),
-            true,
-        )?;
+        let selection = select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)?;
         for (module, shape) in selection.modules.iter().zip(&selection.shapes) {
             let (d_in, d_out) = (shape[0], shape[1]);
             let reason = match self.variant {
@@ -66,10 +53,9 @@ impl MissConfig {
                     d_out % self.r
                 )),
                 MissVariant::Bat => None,
-                MissVariant::Mini if d_out % self.mini_r != 0 => Some(format!(
-                    "mini needs d_out divisible by mini_r = {}",
-                    self.mini_r
-                )),
+                MissVariant::Mini if d_out % self.mini_r != 0 => {
+                    Some(format!("mini needs d_out divisible by mini_r = {}", self.mini_r))
+                }
                 MissVariant::Mini => None,
             };
             if let Some(reason) = reason {

@@ -72,10 +72,7 @@ impl TauGateConfig {
             checks.push(("anneal.start", anneal.start, anneal.start > 0.0));
             checks.push(("anneal.end", anneal.end, anneal.end > 0.0));
         }
-        match checks
-            .into_iter()
-            .find(|(_, value, ok)| !ok || !value.is_finite())
-        {
+        match checks.into_iter().find(|(_, value, ok)| !ok || !value.is_finite()) {
             None => Ok(()),
             Some((key, value, _)) => Err(crate::PeftError::Config {
                 method: "TauGate",

@@ -35,8 +35,7 @@ impl NeuronGate {
     /// `1[z > τ]` as floats, `[batch, H]`.
     pub fn hard_gate(&self, z: Tensor<2>) -> Tensor<2> {
         let batch = z.dims()[0];
-        z.greater(self.row(&self.threshold).repeat_dim(0, batch))
-            .float()
+        z.greater(self.row(&self.threshold).repeat_dim(0, batch)).float()
     }
 
     fn row(&self, vector: &Param<Tensor<1>>) -> Tensor<2> {
@@ -70,12 +69,7 @@ impl GateSet {
 }
 
 impl ActivationHook for GateSet {
-    fn activate(
-        &self,
-        point: usize,
-        pre_activation: Tensor<2>,
-        activation: Activation,
-    ) -> Tensor<2> {
+    fn activate(&self, point: usize, pre_activation: Tensor<2>, activation: Activation) -> Tensor<2> {
         match self.gates.get(point) {
             None => activation.apply(pre_activation),
             Some(gate) if self.hard => gate.forward_hard(pre_activation, activation),
@@ -92,21 +86,14 @@ impl TauGateConfig {
         // With a schedule the gates start at its first value; τ still uses `sharpness`.
         let sharpness = self.anneal.as_ref().map_or(self.sharpness, |a| a.start);
         Ok(GateSet {
-            gates: widths
-                .iter()
-                .map(|&w| NeuronGate::new(w, threshold, device))
-                .collect(),
+            gates: widths.iter().map(|&w| NeuronGate::new(w, threshold, device)).collect(),
             sharpness,
             hard: false,
         })
     }
 
     /// Gates for every insertion point of `model`.
-    pub fn init_for<M: PlasticModel>(
-        &self,
-        model: &M,
-        device: &Device,
-    ) -> Result<GateSet, crate::PeftError> {
+    pub fn init_for<M: PlasticModel>(&self, model: &M, device: &Device) -> Result<GateSet, crate::PeftError> {
         let widths: Vec<usize> = model.insertion_points().iter().map(|p| p.width).collect();
         self.init(&widths, device)
     }

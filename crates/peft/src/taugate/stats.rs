@@ -29,9 +29,7 @@ impl ActivationHook for Recorder<'_> {
             return activation.apply(z);
         };
         let gated = gate.hard_gate(z.clone()) * activation.apply(z.clone());
-        self.masks
-            .borrow_mut()
-            .push(gated.greater_elem(0.0).float());
+        self.masks.borrow_mut().push(gated.greater_elem(0.0).float());
         gate.forward_hard(z, activation)
     }
 }
@@ -81,9 +79,7 @@ pub fn gate_statistics<M: PlasticModel>(
             .try_to_vec::<f32>()
             .map_err(|e| PeftError::Data(format!("{e:?}")))?;
         let active: f64 = values.iter().map(|&v| f64::from(v)).sum();
-        stats
-            .active_fraction
-            .push(active / (batch * units).max(1) as f64);
+        stats.active_fraction.push(active / (batch * units).max(1) as f64);
         let mut per_class = vec![vec![0.0; units]; classes];
         let mut counts = vec![0usize; classes];
         for (row, &label) in values.chunks(units).zip(labels) {

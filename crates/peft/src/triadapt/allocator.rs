@@ -44,8 +44,7 @@ pub fn schedule_count(growth: RankGrowth, remaining: usize, m: f64, n_layers: us
 pub fn select_by_threshold(scores: &BTreeMap<String, f64>, n: usize) -> Vec<String> {
     let mut sorted: Vec<f64> = scores.values().copied().collect();
     sorted.sort_by(|x, y| y.total_cmp(x));
-    let Some(&threshold) = sorted.get(n.saturating_sub(1).min(sorted.len().saturating_sub(1)))
-    else {
+    let Some(&threshold) = sorted.get(n.saturating_sub(1).min(sorted.len().saturating_sub(1))) else {
         return Vec::new();
     };
     scores
@@ -70,11 +69,7 @@ impl RankAllocator {
             .total_step
             .ok_or_else(|| error("total_step", "None".into(), "rank growth needs total_step"))?;
         if total_step <= config.init_warmup {
-            return Err(error(
-                "total_step",
-                total_step.to_string(),
-                "must exceed init_warmup",
-            ));
+            return Err(error("total_step", total_step.to_string(), "must exceed init_warmup"));
         }
         if config.incre_interval == 0 || config.increment() == 0 {
             return Err(error(
@@ -93,9 +88,7 @@ impl RankAllocator {
         }
         let mut allocator = Self {
             increment: config.increment(),
-            target_total_rank: config
-                .target_total_rank
-                .unwrap_or(config.reference_rank * layers.len()),
+            target_total_rank: config.target_total_rank.unwrap_or(config.reference_rank * layers.len()),
             total_rank: layers.values().map(|l| l.rank()).sum(),
             init_warmup: config.init_warmup,
             incre_interval: config.incre_interval,
@@ -124,9 +117,7 @@ impl RankAllocator {
     /// Whether `step` is an allocation step: `total_rank < target`, `step > init_warmup` and
     /// `step % incre_interval == 0`.
     pub fn is_allocation_step(&self, step: usize) -> bool {
-        self.total_rank < self.target_total_rank
-            && step > self.init_warmup
-            && step % self.incre_interval == 0
+        self.total_rank < self.target_total_rank && step > self.init_warmup && step % self.incre_interval == 0
     }
 
     /// The source's `update_and_increase`: at an allocation step, score every layer, compute `n`

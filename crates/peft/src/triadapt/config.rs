@@ -133,12 +133,7 @@ impl TriAdaptConfig {
         self
     }
 
-    pub fn with_schedule(
-        mut self,
-        init_warmup: usize,
-        incre_interval: usize,
-        total: usize,
-    ) -> Self {
+    pub fn with_schedule(mut self, init_warmup: usize, incre_interval: usize, total: usize) -> Self {
         self.init_warmup = init_warmup;
         self.incre_interval = incre_interval;
         self.total_step = Some(total);
@@ -167,8 +162,7 @@ impl TriAdaptConfig {
 
     /// Ranks added per growth event: `incre_rank_num`, or `max(reference_rank / 2, 1)`.
     pub fn increment(&self) -> usize {
-        self.incre_rank_num
-            .unwrap_or((self.reference_rank / 2).max(1))
+        self.incre_rank_num.unwrap_or((self.reference_rank / 2).max(1))
     }
 
     /// The numerator of the scale: `alpha` if `alpha > 0`, else `init_rank`.

@@ -45,10 +45,7 @@ impl LayerBlocks {
 }
 
 pub(crate) fn scalar(t: Tensor<1>) -> f32 {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 data")[0]
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data")[0]
 }
 
 #[derive(Default)]
@@ -59,8 +56,7 @@ struct Collector {
 
 impl ModuleVisitor for Collector {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.stack
-            .push((name.to_string(), container_type.to_string()));
+        self.stack.push((name.to_string(), container_type.to_string()));
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
@@ -107,10 +103,7 @@ pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
 /// rebuild the adapters ([`apply_with_pattern`](super::TriAdaptConfig::apply_with_pattern)) before
 /// loading a record. Store it next to the checkpoint (the source keeps it in the config).
 pub fn rank_pattern<M: Module>(model: &M) -> BTreeMap<String, Vec<usize>> {
-    layers(model)
-        .into_iter()
-        .map(|(m, l)| (m, l.sizes()))
-        .collect()
+    layers(model).into_iter().map(|(m, l)| (m, l.sizes())).collect()
 }
 
 /// The source's orthogonality regulariser (peft.md §3.2), to be added to the loss as

@@ -62,9 +62,7 @@ impl TriAdaptConfig {
                 method: METHOD,
                 key: "rank_pattern",
                 value: format!("{pattern:?}"),
-                reason: format!(
-                    "must give non-empty, nonzero sizes for exactly the selected modules {selected:?}"
-                ),
+                reason: format!("must give non-empty, nonzero sizes for exactly the selected modules {selected:?}"),
             });
         }
         Ok(attach(model, &selection, self.factory(pattern.clone())))
@@ -101,13 +99,7 @@ impl TriAdaptConfig {
                 });
             }
         }
-        select_targets(
-            model,
-            METHOD,
-            &self.target_modules,
-            self.exclude_modules.as_ref(),
-            true,
-        )
+        select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)
     }
 
     fn factory(&self, pattern: BTreeMap<String, Vec<usize>>) -> TriAdaptFactory {
@@ -130,9 +122,9 @@ struct TriAdaptFactory {
 impl AdapterFactory for TriAdaptFactory {
     type Reparam = TriAdapt;
     fn create(&mut self, path: &str, [d_in, d_out]: [usize; 2], device: &Device) -> TriAdapt {
-        let module =
-            path.strip_suffix(".weight")
-                .unwrap_or(if path == "weight" { "" } else { path });
+        let module = path
+            .strip_suffix(".weight")
+            .unwrap_or(if path == "weight" { "" } else { path });
         let sizes = self
             .pattern
             .get(module)

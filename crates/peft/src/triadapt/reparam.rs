@@ -57,14 +57,7 @@ pub fn assemble(c_row: Vec<Tensor<2>>, c_col: Vec<Tensor<2>>) -> (Tensor<2>, Ten
 impl TriAdapt {
     /// An adapter whose increments have the given sizes (`sizes[0]` = initial rank): A and B
     /// blocks `~ N(0, std²)` from the device RNG, C blocks zero, so `ΔW = 0`.
-    pub fn new(
-        d_in: usize,
-        d_out: usize,
-        sizes: &[usize],
-        scaling: f64,
-        std: f64,
-        device: &Device,
-    ) -> Self {
+    pub fn new(d_in: usize, d_out: usize, sizes: &[usize], scaling: f64, std: f64, device: &Device) -> Self {
         let first = sizes.first().copied().unwrap_or(1);
         let mut adapter = Self {
             a: Vec::new(),
@@ -128,19 +121,14 @@ impl TriAdapt {
     pub fn delta(&self) -> Tensor<2> {
         let a = Tensor::cat(self.a.iter().map(|p| p.val()).collect(), 1);
         let b = Tensor::cat(self.b.iter().map(|p| p.val()).collect(), 0);
-        a.matmul(self.c().transpose())
-            .matmul(b)
-            .mul_scalar(self.factor())
+        a.matmul(self.c().transpose()).matmul(b).mul_scalar(self.factor())
     }
 
     fn fields(&self) -> [&Vec<Param<Tensor<2>>>; 4] {
         [&self.a, &self.b, &self.c_row, &self.c_col]
     }
 
-    fn map_fields(
-        self,
-        mut f: impl FnMut(usize, Vec<Param<Tensor<2>>>) -> Vec<Param<Tensor<2>>>,
-    ) -> Self {
+    fn map_fields(self, mut f: impl FnMut(usize, Vec<Param<Tensor<2>>>) -> Vec<Param<Tensor<2>>>) -> Self {
         Self {
             a: f(0, self.a),
             b: f(1, self.b),
@@ -162,9 +150,7 @@ impl Reparameterization for TriAdapt {
 
 impl Module for TriAdapt {
     fn collect_devices(&self, devices: Vec<Device>) -> Vec<Device> {
-        self.fields()
-            .into_iter()
-            .fold(devices, |d, f| f.collect_devices(d))
+        self.fields().into_iter().fold(devices, |d, f| f.collect_devices(d))
     }
 
     fn fork(self, device: &Device) -> Self {

@@ -41,10 +41,7 @@ fn burn_weight(value: &Value) -> Tensor<2> {
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 data")
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data")
 }
 
 /// `max |a − b| ≤ tolerance · max(1, max |b|)`.
@@ -52,11 +49,7 @@ fn assert_close<const D: usize>(a: Tensor<D>, b: Tensor<D>, tolerance: f32, what
     assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
     let (a, b) = (values(a), values(b));
     let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    let diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max);
+    let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
     assert!(diff <= tolerance * scale, "{what}: max |diff| = {diff:e}");
 }
 
@@ -132,8 +125,7 @@ fn two_from_fixture() -> (Two, Vec<Value>) {
         p: linear(&cases[0]),
         q: linear(&cases[1]),
     };
-    let preset = [("p.weight", &cases[0]), ("q.weight", &cases[1])]
-        .map(|(k, c)| (k.to_string(), adapter(c)));
+    let preset = [("p.weight", &cases[0]), ("q.weight", &cases[1])].map(|(k, c)| (k.to_string(), adapter(c)));
     (
         model.apply_reparameterization(Preset(preset.into_iter().collect())),
         cases,
@@ -170,16 +162,8 @@ fn delta_forward_merge_unmerge_scores_and_penalty_match_reference() {
     let (model, cases) = two_from_fixture();
     let layers_out = [(&model.p, &cases[0]), (&model.q, &cases[1])];
     for (layer, case) in layers_out {
-        let ad = layer
-            .weight
-            .reparameterization::<TriAdapt>()
-            .expect("attached");
-        assert_close(
-            ad.delta(),
-            burn_weight(&case["delta"]),
-            TOLERANCE,
-            "ΔW (Burn layout)",
-        );
+        let ad = layer.weight.reparameterization::<TriAdapt>().expect("attached");
+        assert_close(ad.delta(), burn_weight(&case["delta"]), TOLERANCE, "ΔW (Burn layout)");
         // PyTorch y = x W'ᵀ is x·W' in Burn layout.
         assert_close(
             layer.forward(tensor::<2>(&case["x"])),
@@ -191,12 +175,10 @@ fn delta_forward_merge_unmerge_scores_and_penalty_match_reference() {
     let pattern = rank_pattern(&model);
     assert_eq!(pattern["p"], increments(&cases[0]));
     assert_eq!(pattern["q"], increments(&cases[1]));
-    let config = TriAdaptConfig::new(TargetModules::Names(vec!["p".into(), "q".into()]))
-        .with_schedule(0, 1, 10);
+    let config = TriAdaptConfig::new(TargetModules::Names(vec!["p".into(), "q".into()])).with_schedule(0, 1, 10);
     let allocator = RankAllocator::new(&config, &model).expect("allocator");
     for (module, case) in [("p", &cases[0]), ("q", &cases[1])] {
-        let expected =
-            case["c_norm"].as_f64().unwrap() / case["sizes"].as_array().unwrap().len() as f64;
+        let expected = case["c_norm"].as_f64().unwrap() / case["sizes"].as_array().unwrap().len() as f64;
         assert!(
             (allocator.v_prev[module] - expected).abs() < 1e-5 * expected,
             "v {module}"
@@ -205,13 +187,7 @@ fn delta_forward_merge_unmerge_scores_and_penalty_match_reference() {
     assert_eq!(allocator.total_rank, 5 + 4);
     let orth: Vec<f64> = cases
         .iter()
-        .flat_map(|c| {
-            c["orth"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-        })
+        .flat_map(|c| c["orth"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
         .collect();
     let penalty = values(orthogonality_penalty(&model).expect("adapters"))[0] as f64;
     let expected = orth.iter().sum::<f64>() / 4.0;
@@ -244,12 +220,7 @@ fn schedules_give_expected_counts_and_thresholds() {
             RankGrowth::Exponential
         };
         let get = |k: &str| case[k].as_u64().unwrap() as usize;
-        let n = schedule_count(
-            growth,
-            get("remaining"),
-            case["m"].as_f64().unwrap(),
-            get("n_layers"),
-        );
+        let n = schedule_count(growth, get("remaining"), case["m"].as_f64().unwrap(), get("n_layers"));
         assert_eq!(n, get("n"), "{case}");
     }
     // Hand-computed: linear 20·0.25 = 5; exponential 20^0.5 = 4.47 → 4; clamp to [1, n_layers].
@@ -259,15 +230,10 @@ fn schedules_give_expected_counts_and_thresholds() {
     let scores: BTreeMap<String, f64> = [("a", 0.5), ("b", 0.2), ("c", 0.5), ("d", 0.1)]
         .map(|(k, v)| (k.to_string(), v))
         .into();
-    assert_eq!(
-        select_by_threshold(&scores, 1),
-        ["a", "c"],
-        "ties grow together"
-    );
+    assert_eq!(select_by_threshold(&scores, 1), ["a", "c"], "ties grow together");
     assert_eq!(select_by_threshold(&scores, 3), ["a", "b", "c"]);
     let parsed: TriAdaptConfig =
-        serde_json::from_str(r#"{"target_modules": "l[12]", "rank_growth": "non-linear"}"#)
-            .unwrap();
+        serde_json::from_str(r#"{"target_modules": "l[12]", "rank_growth": "non-linear"}"#).unwrap();
     assert_eq!(
         (parsed.rank_growth, parsed.increment(), parsed.scaling()),
         (RankGrowth::Exponential, 4, 8.0)

@@ -102,10 +102,7 @@ pub fn trained(apply: impl Fn(Mlp) -> Result<Mlp, PeftError>, x: &Tensor<2>) -> 
 }
 
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap()
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
 }
 
 pub fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {

@@ -148,11 +148,7 @@ mod tests {
             let g = glyph(code as char);
             assert_eq!(g.len(), GLYPH_H as usize);
             for row in g {
-                assert!(
-                    u32::from(*row) < (1 << GLYPH_W),
-                    "glyph {:?} too wide",
-                    code as char
-                );
+                assert!(u32::from(*row) < (1 << GLYPH_W), "glyph {:?} too wide", code as char);
             }
             let inked = g.iter().any(|r| *r != 0);
             assert_eq!(inked, code != b' ', "glyph {:?} ink mismatch", code as char);
@@ -163,13 +159,7 @@ mod tests {
     fn glyphs_are_distinct_and_fallback_is_question_mark() {
         for a in 33u8..=126 {
             for b in (a + 1)..=126 {
-                assert_ne!(
-                    glyph(a as char),
-                    glyph(b as char),
-                    "{} vs {}",
-                    a as char,
-                    b as char
-                );
+                assert_ne!(glyph(a as char), glyph(b as char), "{} vs {}", a as char, b as char);
             }
         }
         assert_eq!(glyph('é'), glyph('?'));

@@ -14,9 +14,7 @@ fn labels_or_indices(given: &[String], n: usize, what: &str) -> Result<Vec<Strin
     match given.len() {
         0 => Ok((0..n).map(|i| i.to_string()).collect()),
         len if len == n => Ok(given.to_vec()),
-        len => Err(PlotError::InvalidInput(format!(
-            "{len} {what} labels for {n} {what}s"
-        ))),
+        len => Err(PlotError::InvalidInput(format!("{len} {what} labels for {n} {what}s"))),
     }
 }
 
@@ -57,9 +55,7 @@ pub fn heatmap(
     let rows = labels_or_indices(row_labels, values.len(), "row")?;
     let cols_l = labels_or_indices(col_labels, cols, "column")?;
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     let (lo, hi) = if lo.is_finite() {
         sanitize_range(lo, hi)
     } else {
@@ -87,11 +83,7 @@ pub fn heatmap(
             };
             c.fill_rect(x, y, l.cell_w, l.cell_h, color);
             if show_values {
-                let ink = if luminance(color) > 0.5 {
-                    [0; 3]
-                } else {
-                    WHITE
-                };
+                let ink = if luminance(color) > 0.5 { [0; 3] } else { WHITE };
                 c.text_centered(x + cw / 2, y + (ch - 8) / 2, &format_value(v), 1, ink);
             }
         }
@@ -121,22 +113,10 @@ pub fn heatmap(
         let t = 1.0 - y as f64 / (l.bar_h - 1).max(1) as f64;
         c.fill_rect(l.bar_x, l.y0 + y, BAR_W as u32, 1, viridis(t));
     }
-    c.stroke_rect(
-        l.bar_x - 1,
-        l.y0 - 1,
-        BAR_W as u32 + 2,
-        l.bar_h as u32 + 2,
-        INK,
-    );
+    c.stroke_rect(l.bar_x - 1, l.y0 - 1, BAR_W as u32 + 2, l.bar_h as u32 + 2, INK);
     let lx = l.bar_x + BAR_W + 6;
     c.text(lx, l.y0, &format_value(hi), S, INK);
-    c.text(
-        lx,
-        l.y0 + l.bar_h / 2 - th / 2,
-        &format_value(mid(lo, hi)),
-        S,
-        INK,
-    );
+    c.text(lx, l.y0 + l.bar_h / 2 - th / 2, &format_value(mid(lo, hi)), S, INK);
     c.text(lx, l.y0 + l.bar_h - th, &format_value(lo), S, INK);
     let lw = [lo, hi, mid(lo, hi)]
         .iter()
@@ -174,14 +154,7 @@ mod tests {
         let (w, h, px) = decode(&path);
         assert_eq!((w, h), (l.width, l.height));
         assert_eq!(pixel(&px, w, 0, 0), WHITE);
-        let cell = |r: u32, c: u32| {
-            pixel(
-                &px,
-                w,
-                l.x0 as u32 + c * l.cell_w + 1,
-                l.y0 as u32 + r * l.cell_h + 1,
-            )
-        };
+        let cell = |r: u32, c: u32| pixel(&px, w, l.x0 as u32 + c * l.cell_w + 1, l.y0 as u32 + r * l.cell_h + 1);
         assert_eq!(cell(1, 2), VIRIDIS[4], "max cell");
         assert_eq!(cell(0, 0), VIRIDIS[0], "min cell");
         assert_eq!(cell(0, 3), VIRIDIS[2], "mid cell");

@@ -47,22 +47,11 @@ fn stride(k: u32) -> usize {
 }
 
 fn widest(labels: &[String], scale: u32) -> u32 {
-    labels
-        .iter()
-        .map(|l| text_width(l, scale))
-        .max()
-        .unwrap_or(0)
+    labels.iter().map(|l| text_width(l, scale)).max().unwrap_or(0)
 }
 
 /// Computes the geometry for the given labels and value range.
-pub(super) fn layout(
-    title: &str,
-    rows: &[String],
-    cols: &[String],
-    value_label: &str,
-    lo: f64,
-    hi: f64,
-) -> Layout {
+pub(super) fn layout(title: &str, rows: &[String], cols: &[String], value_label: &str, lo: f64, hi: f64) -> Layout {
     let th = text_height(S);
     let (r, c) = (rows.len() as u32, cols.len() as u32);
     let col_w = widest(cols, S) + 8;
@@ -84,23 +73,10 @@ pub(super) fn layout(
     let (gw, gh) = ((c * cell_w) as i32, (r * cell_h) as i32);
     let bar_x = x0 + gw + 2 * PAD;
     let bar_h = gh.max(6 * th as i32);
-    let bar_labels = [
-        format_value(lo),
-        format_value(hi),
-        format_value(mid(lo, hi)),
-    ];
-    let bar_label_w = bar_labels
-        .iter()
-        .map(|l| text_width(l, S))
-        .max()
-        .unwrap_or(0) as i32;
-    let vl = if value_label.is_empty() {
-        0
-    } else {
-        PAD + th as i32
-    };
-    let width =
-        (bar_x + BAR_W + 6 + bar_label_w + vl + PAD).max(2 * PAD + text_width(title, TS) as i32);
+    let bar_labels = [format_value(lo), format_value(hi), format_value(mid(lo, hi))];
+    let bar_label_w = bar_labels.iter().map(|l| text_width(l, S)).max().unwrap_or(0) as i32;
+    let vl = if value_label.is_empty() { 0 } else { PAD + th as i32 };
+    let width = (bar_x + BAR_W + 6 + bar_label_w + vl + PAD).max(2 * PAD + text_width(title, TS) as i32);
     Layout {
         width: width as u32,
         height: (y0 + bar_h.max(text_width(value_label, S) as i32) + PAD) as u32,
@@ -119,9 +95,5 @@ pub(super) fn layout(
 /// Midpoint of `lo..hi`, with rounding noise near zero snapped to 0.
 pub(super) fn mid(lo: f64, hi: f64) -> f64 {
     let m = (lo + hi) / 2.0;
-    if m.abs() < (hi - lo).abs() * 1e-4 {
-        0.0
-    } else {
-        m
-    }
+    if m.abs() < (hi - lo).abs() * 1e-4 { 0.0 } else { m }
 }

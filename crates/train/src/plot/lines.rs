@@ -30,16 +30,9 @@ pub struct Panel {
 /// labels, 2 px lines with small square markers (omitted when points are too
 /// dense) and a legend placed in the emptiest corner. Empty or non-finite
 /// data is tolerated; constant data gets a padded range.
-pub fn line_chart(
-    path: &Path,
-    panels: &[Panel],
-    width_per_panel: u32,
-    height: u32,
-) -> Result<(), PlotError> {
+pub fn line_chart(path: &Path, panels: &[Panel], width_per_panel: u32, height: u32) -> Result<(), PlotError> {
     if panels.is_empty() {
-        return Err(PlotError::InvalidInput(
-            "line_chart needs at least one panel".into(),
-        ));
+        return Err(PlotError::InvalidInput("line_chart needs at least one panel".into()));
     }
     if width_per_panel < 160 || height < 120 {
         return Err(PlotError::InvalidInput(format!(
@@ -82,9 +75,7 @@ mod tests {
         let path = dir.join("chart.png");
         let loss = (1..=10).map(|e| (e as f64, 2.3 / e as f64)).collect();
         let val = (1..=10).map(|e| (e as f64, 2.5 / e as f64 + 0.1)).collect();
-        let acc = (1..=10)
-            .map(|e| (e as f64, 0.9 + 0.008 * e as f64))
-            .collect();
+        let acc = (1..=10).map(|e| (e as f64, 0.9 + 0.008 * e as f64)).collect();
         let panels = [
             Panel {
                 title: "Loss".into(),
@@ -128,21 +119,13 @@ mod tests {
                 title: "nan".into(),
                 series: vec![series(
                     "n",
-                    vec![
-                        (0.0, f64::NAN),
-                        (1.0, 1.0),
-                        (f64::INFINITY, 2.0),
-                        (3.0, 0.0),
-                    ],
+                    vec![(0.0, f64::NAN), (1.0, 1.0), (f64::INFINITY, 2.0), (3.0, 0.0)],
                 )],
                 ..Default::default()
             },
             Panel {
                 title: "empty".into(),
-                series: vec![
-                    series("e", vec![]),
-                    series("all-nan", vec![(f64::NAN, f64::NAN)]),
-                ],
+                series: vec![series("e", vec![]), series("all-nan", vec![(f64::NAN, f64::NAN)])],
                 ..Default::default()
             },
             Panel::default(),
@@ -161,12 +144,7 @@ mod tests {
         assert!(matches!(err, Err(PlotError::InvalidInput(_))));
         let err = line_chart(&dir.join("x.png"), &[Panel::default()], 10, 10);
         assert!(matches!(err, Err(PlotError::InvalidInput(_))));
-        let err = line_chart(
-            &dir.join("missing-dir").join("x.png"),
-            &[Panel::default()],
-            300,
-            200,
-        );
+        let err = line_chart(&dir.join("missing-dir").join("x.png"), &[Panel::default()], 300, 200);
         assert!(matches!(err, Err(PlotError::Io { .. })));
     }
 }

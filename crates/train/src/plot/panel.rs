@@ -37,22 +37,13 @@ fn finite_points(panel: &Panel) -> impl Iterator<Item = (f64, f64)> + '_ {
 /// Tick labels for `t`.
 fn tick_labels(t: &Ticks) -> Vec<String> {
     let max_abs = t.values.iter().fold(0f64, |m, v| m.max(v.abs()));
-    t.values
-        .iter()
-        .map(|&v| format_tick(v, t.step, max_abs))
-        .collect()
+    t.values.iter().map(|&v| format_tick(v, t.step, max_abs)).collect()
 }
 
 /// Ticks for `min..=max` with at most `target` intervals, reduced until the
 /// labels (of width `fits(labels, ticks)`) no longer collide; integer data
 /// never gets fractional ticks.
-fn axis_ticks(
-    min: f64,
-    max: f64,
-    integer: bool,
-    target: usize,
-    fits: impl Fn(&[String], &Ticks) -> bool,
-) -> Ticks {
+fn axis_ticks(min: f64, max: f64, integer: bool, target: usize, fits: impl Fn(&[String], &Ticks) -> bool) -> Ticks {
     let mut target = target.max(2);
     loop {
         let mut t = nice_ticks(min, max, target);
@@ -73,22 +64,11 @@ fn axis_ticks(
 }
 
 /// Draws `panel` into the `w`×`h` column of `c` starting at x = `ox`.
-pub(super) fn draw_panel(
-    c: &mut Canvas,
-    panel: &Panel,
-    ox: i32,
-    w: u32,
-    h: u32,
-) -> Result<(), PlotError> {
+pub(super) fn draw_panel(c: &mut Canvas, panel: &Panel, ox: i32, w: u32, h: u32) -> Result<(), PlotError> {
     let s = if w.min(h) >= 360 { 2 } else { 1 };
     let ts = if w >= 240 { 2 } else { 1 };
     let th = text_height(s) as i32;
-    let (mut xmin, mut xmax, mut ymin, mut ymax) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
+    let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     let mut integer_x = true;
     for (x, y) in finite_points(panel) {
         (xmin, xmax, ymin, ymax) = (xmin.min(x), xmax.max(x), ymin.min(y), ymax.max(y));
@@ -98,25 +78,13 @@ pub(super) fn draw_panel(
 
     // Vertical layout first: it fixes the plot height used for y ticks.
     let top = PAD + text_height(ts) as i32 + PAD;
-    let bottom = TICK
-        + 4
-        + th
-        + PAD
-        + if panel.x_label.is_empty() {
-            0
-        } else {
-            th + PAD
-        };
+    let bottom = TICK + 4 + th + PAD + if panel.x_label.is_empty() { 0 } else { th + PAD };
     let plot_h = h as i32 - top - bottom;
     let y_target = (plot_h / (th * 3)).clamp(2, 5) as usize;
     let yt = axis_ticks(ymin, ymax, false, y_target, |_, _| true);
     let y_labels = tick_labels(&yt);
     let ylw = y_labels.iter().map(|l| text_width(l, s)).max().unwrap_or(0) as i32;
-    let ylab_w = if panel.y_label.is_empty() {
-        0
-    } else {
-        th + PAD
-    };
+    let ylab_w = if panel.y_label.is_empty() { 0 } else { th + PAD };
     let left = PAD + ylab_w + ylw + 4 + TICK;
     let right = PAD + 3 * s as i32 * 6;
     let plot_w = w as i32 - left - right;
@@ -137,10 +105,8 @@ pub(super) fn draw_panel(
         let widest = labels.iter().map(|l| text_width(l, s)).max().unwrap_or(0) as i32;
         (widest + 3 * th) * (t.values.len() as i32 - 1) <= plot_w
     });
-    let map_x =
-        |x: f64| area.x0 + ((x - xt.lo) / (xt.hi - xt.lo) * (plot_w - 1) as f64).round() as i32;
-    let map_y =
-        |y: f64| area.y1 - 1 - ((y - yt.lo) / (yt.hi - yt.lo) * (plot_h - 1) as f64).round() as i32;
+    let map_x = |x: f64| area.x0 + ((x - xt.lo) / (xt.hi - xt.lo) * (plot_w - 1) as f64).round() as i32;
+    let map_y = |y: f64| area.y1 - 1 - ((y - yt.lo) / (yt.hi - yt.lo) * (plot_h - 1) as f64).round() as i32;
 
     // Grid, frame, ticks and tick labels.
     for (&v, label) in yt.values.iter().zip(&y_labels) {
@@ -155,26 +121,14 @@ pub(super) fn draw_panel(
         c.fill_rect(px, area.y1, 1, TICK as u32, FRAME);
         c.text_centered(px, area.y1 + TICK + 4, label, s, INK);
     }
-    c.stroke_rect(
-        area.x0 - 1,
-        area.y0 - 1,
-        plot_w as u32 + 2,
-        plot_h as u32 + 2,
-        FRAME,
-    );
+    c.stroke_rect(area.x0 - 1, area.y0 - 1, plot_w as u32 + 2, plot_h as u32 + 2, FRAME);
 
     // Title and axis labels.
     let cx = area.x0 + plot_w / 2;
     c.text_centered(cx, PAD, &panel.title, ts, INK);
     c.text_centered(cx, h as i32 - PAD - th, &panel.x_label, s, INK);
     let yl_len = text_width(&panel.y_label, s) as i32;
-    c.text_vertical(
-        ox + PAD,
-        area.y0 + plot_h / 2 + yl_len / 2,
-        &panel.y_label,
-        s,
-        INK,
-    );
+    c.text_vertical(ox + PAD, area.y0 + plot_h / 2 + yl_len / 2, &panel.y_label, s, INK);
 
     // Series, clipped to the plot area (plus room for edge markers).
     let marker = if s >= 2 { 7 } else { 5 };

@@ -20,9 +20,7 @@ const NICE: [f64; 5] = [1.0, 2.0, 2.5, 5.0, 10.0];
 fn nice_step(raw: f64) -> f64 {
     let mag = 10f64.powf(raw.log10().floor());
     let f = raw / mag;
-    NICE.iter()
-        .find(|&&n| n >= f - 1e-9)
-        .map_or(10.0 * mag, |n| n * mag)
+    NICE.iter().find(|&&n| n >= f - 1e-9).map_or(10.0 * mag, |n| n * mag)
 }
 
 /// `q` rounded down (`up == false`) or up, treating near-integers as exact.
@@ -99,11 +97,7 @@ fn trim(s: String) -> String {
     } else {
         mant
     };
-    let mant = if mant
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
+    let mant = if mant.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
         mant.trim_start_matches('-')
     } else {
         mant
@@ -149,10 +143,7 @@ mod tests {
 
     fn labels(t: &Ticks) -> Vec<String> {
         let m = t.values.iter().fold(0f64, |m, v| m.max(v.abs()));
-        t.values
-            .iter()
-            .map(|&v| format_tick(v, t.step, m))
-            .collect()
+        t.values.iter().map(|&v| format_tick(v, t.step, m)).collect()
     }
 
     #[test]
@@ -184,11 +175,7 @@ mod tests {
         ] {
             let t = nice_ticks(a, b, 5);
             assert!(t.lo <= a && t.hi >= b, "{a}..{b}: {:?}", t);
-            assert!(
-                (4..=7).contains(&t.values.len()),
-                "{a}..{b}: {:?}",
-                t.values
-            );
+            assert!((4..=7).contains(&t.values.len()), "{a}..{b}: {:?}", t.values);
         }
         assert_eq!(
             labels(&nice_ticks(0.0, 250.0, 5)),
