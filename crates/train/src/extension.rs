@@ -24,10 +24,14 @@ pub trait StepRule<M>: Send + Sync {
     }
 }
 
-/// The penalties and rules a method adds to a run.
+/// The penalties, rules and optimizer a method adds to a run.
 pub struct Extensions<M> {
     pub penalties: Vec<std::sync::Arc<dyn Penalty<M>>>,
     pub rules: Vec<std::sync::Arc<dyn StepRule<M>>>,
+    /// Replaces the optimizer built from `[optimizer]` (for a custom `burn::optim::Optimizer`
+    /// such as CLASSP: `let optim: ModuleOptimizer = MyOptimizer { .. }.into();`). The LR
+    /// schedule still comes from the config.
+    pub optimizer: Option<burn::optim::ModuleOptimizer>,
 }
 
 impl<M> Default for Extensions<M> {
@@ -35,6 +39,7 @@ impl<M> Default for Extensions<M> {
         Self {
             penalties: Vec::new(),
             rules: Vec::new(),
+            optimizer: None,
         }
     }
 }

@@ -116,6 +116,7 @@ pub mod triadapt {
         Ok(Extensions {
             penalties: vec![Arc::new(Orthogonality(config.orth_reg_weight))],
             rules: vec![Arc::new(Growth(Mutex::new(allocator)))],
+            optimizer: None,
         })
     }
 }

@@ -249,6 +249,7 @@ fn run_model<M: PlasticModel>(
     let interrupter = Interrupter::new();
     opts.signal.attach(interrupter.clone());
     let total_steps = steps_per_epoch * config.train.epochs;
+    let custom_optimizer = ext.optimizer.take();
     let mut ctx = TrainContext::new(
         steps_per_epoch,
         config.optimizer.grad_clip_norm,
@@ -276,7 +277,10 @@ fn run_model<M: PlasticModel>(
     let trainee = Trainee::new(model, gates, ctx.clone(), device);
     let params = crate::params::count_trainee_params(&trainee);
 
-    let optim = build_optimizer(&config.optimizer)?;
+    let optim = match custom_optimizer {
+        Some(optim) => optim,
+        None => build_optimizer(&config.optimizer)?,
+    };
     let schedule = build_schedule(&config.schedule, config.optimizer.lr, total_steps)?;
     let first_epoch = resume_epoch.map_or(1, |e| e + 1);
     let train_loader = Arc::new(EpochShuffleLoader::new(

@@ -50,6 +50,7 @@ fn step_rule_runs_after_every_update() {
     let ext = Extensions {
         penalties: vec![],
         rules: vec![rule.clone()],
+        optimizer: None,
     };
     let summary = train_model(&config, model, &device, &RunOptions::default(), ext).unwrap();
     assert_eq!(
@@ -105,6 +106,7 @@ fn hidden_norm(config: &plasticity_train::RunConfig, penalties: Vec<Arc<dyn Pena
         Extensions {
             penalties,
             rules: vec![],
+            optimizer: None,
         },
     )
     .unwrap();
