@@ -70,3 +70,19 @@ pub enum PeftError {
     #[error("could not read tensor data: {0}")]
     Data(String),
 }
+
+impl PeftError {
+    /// Errs on the first of `values` (config key, value) that is 0: ranks, block sizes and
+    /// intervals must be at least 1.
+    pub(crate) fn check_positive(method: &'static str, values: &[(&'static str, usize)]) -> Result<(), PeftError> {
+        match values.iter().find(|(_, value)| *value == 0) {
+            Some(&(key, _)) => Err(PeftError::Config {
+                method,
+                key,
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

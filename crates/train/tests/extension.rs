@@ -18,6 +18,16 @@ fn run_config(name: &str) -> plasticity_train::RunConfig {
     parse_config(text, "test", &[format!("output_dir=\"{}\"", dir.display())]).unwrap()
 }
 
+/// The final `model.bpk` of a run, loaded into a fresh MLP 784-16-10.
+fn saved_model(dir: &std::path::Path) -> Mlp {
+    let fresh = MlpConfig {
+        hidden: vec![16],
+        ..Default::default()
+    }
+    .init(&Device::flex());
+    plasticity_train::load_model_file(fresh, &dir.join("model.bpk")).unwrap()
+}
+
 /// Zeroes the output bias after every optimizer step and counts its calls.
 struct ZeroOutputBias(AtomicU64);
 
@@ -58,15 +68,7 @@ fn step_rule_runs_after_every_update() {
         20,
         "1000 examples / 100 per batch × 2 epochs"
     );
-    let saved = plasticity_train::load_model_file(
-        MlpConfig {
-            hidden: vec![16],
-            ..Default::default()
-        }
-        .init(&Device::flex()),
-        &summary.dir.join("model.bpk"),
-    )
-    .unwrap();
+    let saved = saved_model(&summary.dir);
     let bias = saved
         .output
         .bias
@@ -110,15 +112,7 @@ fn hidden_norm(config: &plasticity_train::RunConfig, penalties: Vec<Arc<dyn Pena
         },
     )
     .unwrap();
-    let saved = plasticity_train::load_model_file(
-        MlpConfig {
-            hidden: vec![16],
-            ..Default::default()
-        }
-        .init(&Device::flex()),
-        &summary.dir.join("model.bpk"),
-    )
-    .unwrap();
+    let saved = saved_model(&summary.dir);
     saved.hidden[0]
         .weight
         .val()

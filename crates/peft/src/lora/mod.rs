@@ -34,14 +34,7 @@ impl LoraConfig {
 
     /// The checks of [`apply`](Self::apply), returning the selection.
     pub fn check<M: Module>(&self, model: &M) -> Result<Selection, PeftError> {
-        if self.r == 0 {
-            return Err(PeftError::Config {
-                method: METHOD,
-                key: "r",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
+        PeftError::check_positive(METHOD, &[("r", self.r)])?;
         if !self.alpha.is_finite() {
             let value = self.alpha.to_string();
             return Err(PeftError::Config {

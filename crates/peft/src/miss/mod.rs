@@ -31,16 +31,7 @@ impl MissConfig {
 
     /// The checks of [`apply`](Self::apply), returning the selection.
     pub fn check<M: Module>(&self, model: &M) -> Result<Selection, PeftError> {
-        for (key, value) in [("r", self.r), ("mini_r", self.mini_r)] {
-            if value == 0 {
-                return Err(PeftError::Config {
-                    method: METHOD,
-                    key,
-                    value: "0".into(),
-                    reason: "must be at least 1".into(),
-                });
-            }
-        }
+        PeftError::check_positive(METHOD, &[("r", self.r), ("mini_r", self.mini_r)])?;
         let selection = select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)?;
         for (module, shape) in selection.modules.iter().zip(&selection.shapes) {
             let (d_in, d_out) = (shape[0], shape[1]);

@@ -70,21 +70,15 @@ impl TriAdaptConfig {
 
     /// The checks of [`apply`](Self::apply), returning the selection.
     pub fn check<M: Module>(&self, model: &M) -> Result<Selection, PeftError> {
-        for (key, value) in [
-            ("reference_rank", self.reference_rank),
-            ("init_rank", self.init_rank),
-            ("incre_interval", self.incre_interval),
-            ("incre_rank_num", self.increment()),
-        ] {
-            if value == 0 {
-                return Err(PeftError::Config {
-                    method: METHOD,
-                    key,
-                    value: "0".into(),
-                    reason: "must be at least 1".into(),
-                });
-            }
-        }
+        PeftError::check_positive(
+            METHOD,
+            &[
+                ("reference_rank", self.reference_rank),
+                ("init_rank", self.init_rank),
+                ("incre_interval", self.incre_interval),
+                ("incre_rank_num", self.increment()),
+            ],
+        )?;
         for (key, value) in [
             ("alpha", self.alpha),
             ("init_std", self.init_std),
