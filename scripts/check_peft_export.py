@@ -16,7 +16,7 @@ Exit status 0 when every check passes.
 
 With --write-from-python the other direction is prepared too: peft adapters with random nonzero
 weights are saved by peft itself under `<export_dir>/from_python/<method>/` (LoRA with rsLoRA,
-MiSS bone, bat and mini) with torch's outputs in `from_python/io.json`; then
+MiSS bone, bat and mini, and LoRA with the head in `modules_to_save`) with torch's outputs in `from_python/io.json`; then
 `cargo run -p plasticity-peft --example import_from_python -- <export_dir>` imports them with
 `plasticity_peft::hf` and compares.
 """
@@ -127,6 +127,7 @@ def write_from_python(base, x, out):
         "miss_bone": MissConfig(r=8, target_modules=targets),
         "miss_bat": MissConfig(r=2, init_weights="bat", target_modules=targets),
         "miss_mini": MissConfig(r=8, mini_r=2, init_weights="mini", target_modules=targets),
+        "lora_saved": LoraConfig(r=4, lora_alpha=8, target_modules=["hidden.0"], modules_to_save=["output"]),
     }
     torch.manual_seed(0)
     outputs = {}
@@ -134,7 +135,7 @@ def write_from_python(base, x, out):
         model = get_peft_model(copy.deepcopy(base), config)
         with torch.no_grad():
             for name, param in model.named_parameters():
-                if param.requires_grad:  # the adapter tensors
+                if param.requires_grad:  # the adapter tensors and the saved head's copy
                     param.copy_(0.05 * torch.randn_like(param))
         model.eval()
         model.save_pretrained(out / method)

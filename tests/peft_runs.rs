@@ -7,7 +7,8 @@ use plasticity::burn::module::Module;
 use plasticity::burn::tensor::Device;
 use plasticity::models::MlpConfig;
 use plasticity::train::commands::{load_run_model, merge_run};
-use plasticity::train::{RunOptions, load_model_file, train};
+use plasticity::train::{RunConfig, RunOptions, RunSummary, load_model_file, train};
+use std::path::PathBuf;
 
 const BASE: &str = r#"
 seed = 11
@@ -31,6 +32,44 @@ fn adapted(base: &std::path::Path, peft: &str, dir: &std::path::Path) -> plastic
     c
 }
 
+/// A base run (`<name>-base`), then an adapted run (`<name>`) from it with `[peft]` = `peft`.
+struct Runs {
+    base_dir: PathBuf,
+    base: RunSummary,
+    dir: PathBuf,
+    cfg: RunConfig,
+    run: RunSummary,
+}
+
+fn base_then_adapted(name: &str, peft: &str) -> Runs {
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    let base_dir = temp_dir(&format!("{name}-base"));
+    let base = train(&config(BASE, &base_dir), &quiet).unwrap();
+    let dir = temp_dir(name);
+    let cfg = adapted(&base_dir, peft, &dir);
+    let run = train(&cfg, &quiet).unwrap();
+    Runs {
+        base_dir,
+        base,
+        dir,
+        cfg,
+        run,
+    }
+}
+
+/// The base run's model with the run's `[peft]` attached and `adapter.bpk` loaded over it.
+fn rebuilt_from_adapter(runs: &Runs) -> plasticity::models::Mlp {
+    let base = load_model_file(mlp(), &runs.base_dir.join("model.bpk")).unwrap();
+    let (model, _) = plasticity::train::peft::attach(base, runs.cfg.peft.as_ref().unwrap(), &Device::flex()).unwrap();
+    let record = plasticity::burn::store::ModuleRecord::load(runs.dir.join("adapter.bpk"))
+        .unwrap()
+        .allow_partial(true);
+    model.try_load_record(record).unwrap()
+}
+
 fn mlp() -> plasticity::models::Mlp {
     MlpConfig {
         hidden: vec![32, 32],
@@ -41,19 +80,11 @@ fn mlp() -> plasticity::models::Mlp {
 
 #[test]
 fn lora_run_trains_adapters_only_and_merges() {
-    let quiet = RunOptions {
-        quiet: true,
-        ..Default::default()
-    };
-    let base_dir = temp_dir("peft-base");
-    train(&config(BASE, &base_dir), &quiet).unwrap();
-    let dir = temp_dir("peft-lora");
-    let cfg = adapted(
-        &base_dir,
+    let runs = base_then_adapted(
+        "peft-lora",
         "method = \"lora\"\nr = 4\nalpha = 4.0\ntarget_modules = [\"hidden.0\", \"hidden.1\", \"output\"]",
-        &dir,
     );
-    let run = train(&cfg, &quiet).unwrap();
+    let (base_dir, dir, cfg, run) = (&runs.base_dir, &runs.dir, &runs.cfg, &runs.run);
     // r·(d_in + d_out) per layer.
     assert_eq!(
         run.results.parameters.trainable,
@@ -77,32 +108,21 @@ fn lora_run_trains_adapters_only_and_merges() {
     let merged_file = load_model_file(mlp(), &report.merged).unwrap();
     assert_eq!(param_values(&merged_file), param_values(&merged));
     // adapter.bpk + the base run's model.bpk reproduce the adapted model.
-    let rebuilt = cfg
-        .peft
-        .as_ref()
-        .map(|p| {
-            plasticity::train::peft::attach(load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap(), p, &device)
-        })
-        .unwrap()
-        .unwrap()
-        .0;
-    let record = plasticity::burn::store::ModuleRecord::load(dir.join("adapter.bpk"))
-        .unwrap()
-        .allow_partial(true);
-    let rebuilt = rebuilt.try_load_record(record).unwrap();
-    assert_eq!(param_values(&rebuilt.materialize()), param_values(&merged));
+    assert_eq!(
+        param_values(&rebuilt_from_adapter(&runs).materialize()),
+        param_values(&merged)
+    );
 }
 
 #[test]
 fn taugate_run_reports_hard_gates() {
-    let quiet = RunOptions {
-        quiet: true,
-        ..Default::default()
-    };
-    let base_dir = temp_dir("gate-base");
-    let base = train(&config(BASE, &base_dir), &quiet).unwrap();
-    let dir = temp_dir("gate-run");
-    let run = train(&adapted(&base_dir, "method = \"taugate\"", &dir), &quiet).unwrap();
+    let Runs {
+        base_dir,
+        base,
+        dir,
+        run,
+        ..
+    } = base_then_adapted("gate-run", "method = \"taugate\"");
     assert_eq!(
         run.results.parameters.trainable,
         2 * (32 + 32),
@@ -126,5 +146,48 @@ fn taugate_run_reports_hard_gates() {
     assert_eq!(
         param_values(&load_model_file(mlp(), &dir.join("model.bpk")).unwrap()),
         param_values(&load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap())
+    );
+}
+
+/// `modules_to_save`: the head trains in full beside MiSS adapters on the hidden layers (the
+/// target regex `.*` also matches `output`, which is excluded as peft does); `adapter.bpk` holds
+/// the head, and the peft-format export carries it as `base_model.model.output.*`.
+#[test]
+fn miss_run_with_saved_head() {
+    let runs = base_then_adapted(
+        "peft-saved",
+        "method = \"miss\"\nr = 8\ntarget_modules = \".*\"\nmodules_to_save = [\"output\"]",
+    );
+    let (base_dir, dir, cfg, run) = (&runs.base_dir, &runs.dir, &runs.cfg, &runs.run);
+    // Bone blocks [r, d_out] on hidden.0 and hidden.1, plus the whole head.
+    assert_eq!(run.results.parameters.trainable, 8 * 32 + 8 * 32 + (32 * 10 + 10));
+
+    let device = Device::flex();
+    let base = load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap();
+    let (model, _) = load_run_model(mlp(), &cfg, &dir, &device).unwrap();
+    let census = plasticity::peft::ParamCensus::of(&model);
+    assert_eq!(census.adapters.len(), 2, "the head is not adapted");
+    assert_ne!(
+        param_values(&model.output),
+        param_values(&base.output),
+        "the head trained"
+    );
+    assert_eq!(
+        param_values(&model.hidden[0].bias),
+        param_values(&base.hidden[0].bias),
+        "hidden biases stay frozen"
+    );
+    // adapter.bpk (adapters + head) over the base run's model reproduces the adapted model.
+    assert_eq!(
+        param_values(&rebuilt_from_adapter(&runs).materialize()),
+        param_values(&model.clone().materialize())
+    );
+    // The peft-format export carries the head; importing it onto the base gives the same model.
+    let out = temp_dir("peft-saved-export");
+    plasticity::train::commands::export_run(dir, cfg, &out).unwrap();
+    let imported = plasticity::peft::import_miss(base, out.join("adapter")).unwrap();
+    assert_eq!(
+        param_values(&imported.materialize()),
+        param_values(&model.materialize())
     );
 }

@@ -7,14 +7,16 @@
 //! ```
 //!
 //! An `Mlp` 784-32-10 (ReLU, seed 42) gets, in separate copies, LoRA (r 4, alpha 8), MiSS bone
-//! (r 8) and MiSS bat (r 2) on `hidden.0` and `output`; two Adam steps make every adapter nonzero.
-//! Written: `base.safetensors` (PyTorch layout), one peft adapter directory per method
-//! (`lora/`, `miss_bone/`, `miss_bat/`), and `io.json` with the model config, four inputs and
+//! (r 8) and MiSS bat (r 2) on `hidden.0` and `output`, and LoRA on `hidden.0` with `output` in
+//! `modules_to_save`; two Adam steps make every adapter nonzero. Written: `base.safetensors`
+//! (PyTorch layout), one peft adapter directory per method (`lora/`, `miss_bone/`, `miss_bat/`,
+//! `lora_saved/`), and `io.json` with the model config, four inputs and
 //! plasticity's outputs (base and each adapted model).
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use plasticity_models::{Mlp, MlpConfig, PlasticModel};
+use plasticity_peft::saved::{exclusion, unfreeze_saved};
 use plasticity_peft::{LoraConfig, MissConfig, MissVariant, ParamCensus, PeftError, TargetModules, hf};
 use serde_json::json;
 use std::path::PathBuf;
@@ -65,6 +67,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     hf::export_miss(&bone_model, &bone, dir.join("miss_bone"))?;
     let bat_model = train(base.clone(), |m| bat.apply(m), &x);
     hf::export_miss(&bat_model, &bat, dir.join("miss_bat"))?;
+    // LoRA on hidden.0 with the head saved whole (`modules_to_save`): the target regex also
+    // matches `output`, which is excluded as peft does.
+    let saved = vec!["output".to_string()];
+    let lora_saved = LoraConfig {
+        exclude_modules: exclusion(None, &saved),
+        ..lora.clone()
+    };
+    let saved_model = train(base.clone(), |m| unfreeze_saved(lora_saved.apply(m)?, &saved), &x);
+    let options = hf::HfOptions {
+        modules_to_save: saved,
+        ..Default::default()
+    };
+    hf::export_lora_with(&saved_model, &lora_saved, dir.join("lora_saved"), &options)?;
 
     let io = json!({
         "model": config,
@@ -73,7 +88,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "base": rows(base.forward(x.clone())),
             "lora": rows(lora_model.forward(x.clone())),
             "miss_bone": rows(bone_model.forward(x.clone())),
-            "miss_bat": rows(bat_model.forward(x)),
+            "miss_bat": rows(bat_model.forward(x.clone())),
+            "lora_saved": rows(saved_model.forward(x)),
         },
     });
     std::fs::write(dir.join("io.json"), serde_json::to_string(&io)?)?;

@@ -17,6 +17,7 @@ pub mod hf;
 pub mod ia3;
 pub mod lora;
 pub mod miss;
+pub mod saved;
 pub mod target;
 pub mod taugate;
 pub mod triadapt;
@@ -27,6 +28,7 @@ pub use hf::{HfOptions, export_base_pytorch, export_lora, export_miss, import_ba
 pub use ia3::{Ia3, Ia3Config};
 pub use lora::{LoraConfig, LoraInit};
 pub use miss::{MissBat, MissBone, MissConfig, MissMini, MissVariant};
+pub use saved::{SavedParam, saved_params, unfreeze_saved};
 pub use target::{Selection, TargetModules, select_targets};
 pub use taugate::{GateSet, NeuronGate, TauGateConfig};
 pub use triadapt::{RankAllocator, RankGrowth, TriAdapt, TriAdaptConfig};

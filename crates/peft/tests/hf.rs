@@ -8,6 +8,7 @@ mod support;
 use burn::tensor::{Distribution, Tensor};
 use plasticity_models::{Mlp, PlasticModel};
 use plasticity_peft::hf::{self, HfOptions};
+use plasticity_peft::saved::{exclusion, unfreeze_saved};
 use plasticity_peft::{LoraConfig, MissConfig, MissVariant};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -143,6 +144,71 @@ fn renamed_modules_round_trip() {
     assert!(max_diff(imported.forward(x.clone()), model.forward(x)) <= 1e-6);
     // Without the map the file's names select no Burn module.
     assert!(hf::import_lora(base.clone(), &dir).is_err());
+}
+
+/// `modules_to_save = ["output"]` with a target regex that also matches `output`: the head is
+/// not adapted, trains in full, and travels in the adapter file as peft saves it.
+#[test]
+fn saved_modules_round_trip() {
+    let x = Tensor::<2>::random([5, 12], Distribution::Default, &device());
+    let saved = vec!["output".to_string()];
+    let lora = LoraConfig::new(targets()).with_r(2);
+    let miss = MissConfig::new(targets()).with_r(4);
+    for (name, peft_type) in [("lora", "LORA"), ("miss", "MISS")] {
+        let attach = |m: Mlp| {
+            let model = match name {
+                "lora" => LoraConfig {
+                    exclude_modules: exclusion(None, &saved),
+                    ..lora.clone()
+                }
+                .apply(m)?,
+                _ => MissConfig {
+                    exclude_modules: exclusion(None, &saved),
+                    ..miss.clone()
+                }
+                .apply(m)?,
+            };
+            unfreeze_saved(model, &saved)
+        };
+        let (model, base) = trained(attach, &x);
+        let options = HfOptions {
+            modules_to_save: saved.clone(),
+            ..HfOptions::default()
+        };
+        let dir = tmp(&format!("saved-{name}"));
+        match name {
+            "lora" => hf::export_lora_with(&model, &lora, &dir, &options).unwrap(),
+            _ => hf::export_miss_with(&model, &miss, &dir, &options).unwrap(),
+        }
+        let json = read_json(&dir).1;
+        assert_eq!(json["peft_type"], peft_type);
+        assert_eq!(json["modules_to_save"], json!(["output"]), "{name}");
+        assert_eq!(json["target_modules"], json!(["hidden.0", "hidden.1"]), "{name}");
+        let file = dir.join(hf::ADAPTER_WEIGHTS);
+        let weight = tensor_of(&file, "base_model.model.output.weight", &[4, 8]);
+        assert_eq!(
+            weight,
+            values(model.output.weight.val().transpose()),
+            "{name}: [out, in]"
+        );
+        let bias = tensor_of(&file, "base_model.model.output.bias", &[4]);
+        assert_eq!(bias, values(model.output.bias.as_ref().unwrap().val()), "{name}");
+        assert_ne!(
+            weight,
+            values(base.output.weight.val().transpose()),
+            "{name}: head trained"
+        );
+
+        let imported = match name {
+            "lora" => hf::import_lora(base.clone(), &dir).unwrap(),
+            _ => hf::import_miss(base.clone(), &dir).unwrap(),
+        };
+        assert!(imported.output.weight.adapter().is_none(), "{name}: head not adapted");
+        assert!(
+            max_diff(imported.forward(x.clone()), model.forward(x.clone())) <= 1e-6,
+            "{name}"
+        );
+    }
 }
 
 #[test]

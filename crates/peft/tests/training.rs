@@ -71,6 +71,12 @@ fn check_method(
 
     let mut optim = AdamConfig::new().init();
     model = optim.step(1e-2, model, grads);
+    // Adam keeps two moment tensors per trained tensor: none for the frozen bases.
+    assert_eq!(
+        optim.to_record().len(),
+        2 * adapter_tensors,
+        "{name}: optimizer state tensors"
+    );
     let after = Snapshot::of(&model);
     assert_eq!(
         after.bases, before.bases,

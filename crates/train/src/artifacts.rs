@@ -4,9 +4,9 @@
 
 use crate::checkpoint::write_atomic;
 use crate::error::{Result, TrainError};
-use crate::peft::PeftMethod;
+use crate::peft::{PeftConfig, PeftMethod};
 use crate::trainee::Trainee;
-use burn::module::Module;
+use burn::module::{Module, ParamGroup};
 use burn::store::ModuleRecord;
 use plasticity_models::PlasticModel;
 use plasticity_peft::ParamCensus;
@@ -17,20 +17,30 @@ fn save_record(path: &Path, record: ModuleRecord) -> Result<()> {
     write_atomic(path, &bytes).map_err(|e| TrainError::io(path, e))
 }
 
-/// Writes `model.bpk`, and `gates.bpk` or `adapter.bpk` for PEFT runs.
-pub fn save_final<M: PlasticModel>(dir: &Path, trainee: &Trainee<M>, peft: Option<&PeftMethod>) -> Result<()> {
+/// Writes `model.bpk`, and for PEFT runs `adapter.bpk` (adapter parameters and those of
+/// `modules_to_save`) or, for TauGate, `gates.bpk` plus `saved.bpk` (the `modules_to_save`).
+pub fn save_final<M: PlasticModel>(dir: &Path, trainee: &Trainee<M>, peft: Option<&PeftConfig>) -> Result<()> {
     save_record(&dir.join("model.bpk"), trainee.model.clone().into_record())?;
+    let Some(peft) = peft else { return Ok(()) };
+    let saved = plasticity_peft::saved_params(&trainee.model, &peft.modules_to_save)
+        .map_err(|e| TrainError::config("peft.modules_to_save", e.to_string()))?;
+    let saved_ids = || saved.iter().map(|p| p.id);
     if let Some(gates) = &trainee.gates {
         save_record(&dir.join("gates.bpk"), gates.clone().into_record())?;
-    } else if let Some(peft) = peft {
-        if let PeftMethod::Triadapt(_) = peft {
+        if !saved.is_empty() {
+            let group = ParamGroup::from_ids(saved_ids().collect());
+            save_record(&dir.join("saved.bpk"), trainee.model.clone().into_record_group(group))?;
+        }
+    } else {
+        if let PeftMethod::Triadapt(_) = &peft.method {
             // The grown ranks: `plasticity eval`/`merge` rebuild these shapes before loading.
             let path = dir.join("rank_pattern.json");
             let pattern = plasticity_peft::triadapt::rank_pattern(&trainee.model);
             let json = serde_json::to_vec_pretty(&pattern).map_err(|e| TrainError::io(&path, e))?;
             write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
         }
-        let group = ParamCensus::of(&trainee.model).adapter_group();
+        let census = ParamCensus::of(&trainee.model);
+        let group = ParamGroup::from_ids(census.adapters.iter().map(|p| p.id).chain(saved_ids()).collect());
         save_record(&dir.join("adapter.bpk"), trainee.model.clone().into_record_group(group))?;
     }
     Ok(())

@@ -94,7 +94,10 @@ pub fn load_run_model<M: PlasticModel>(
 ) -> Result<(M, Option<GateSet>)> {
     let _ = param_rows(&model); // initialise lazy params before adapting (burn-0.22 §11.7)
     let (model, gates) = match &config.peft {
-        Some(crate::peft::PeftMethod::Triadapt(c)) => {
+        Some(crate::peft::PeftConfig {
+            method: crate::peft::PeftMethod::Triadapt(c),
+            ..
+        }) => {
             let path = run.join("rank_pattern.json");
             let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
             let pattern = serde_json::from_str(&text).map_err(|e| TrainError::io(&path, e))?;
@@ -187,9 +190,9 @@ pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
     with_run_model(run, config, Merge { run, test })
 }
 
-/// Writes a LoRA or MiSS run in Hugging Face peft format: `<out>/adapter/` (adapter_model.safetensors
-/// + adapter_config.json, for `PeftModel.from_pretrained`) and `<out>/base.safetensors` (the frozen
-/// base model in PyTorch layout, for `load_state_dict`). Other runs export only the base (merged
+/// Writes a LoRA or MiSS run in Hugging Face peft format: `<out>/adapter/` (`adapter_model.safetensors`
+/// and `adapter_config.json`, with any `modules_to_save`, for `PeftModel.from_pretrained`) and
+/// `<out>/base.safetensors` (the frozen base model in PyTorch layout, for `load_state_dict`). Other runs export only the base (merged
 /// for IA3 and TriAdaptLoRA, which peft cannot load from our files).
 pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<PathBuf>> {
     struct Export<'a> {
@@ -204,16 +207,25 @@ pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<Path
             let adapter = self.out.join("adapter");
             let base = self.out.join("base.safetensors");
             let mut written = Vec::new();
-            let exported = match &self.config.peft {
-                Some(PeftMethod::Lora(c)) => Some(plasticity_peft::hf::export_lora(&model, c, &adapter)),
-                Some(PeftMethod::Miss(c)) => Some(plasticity_peft::hf::export_miss(&model, c, &adapter)),
+            let options = plasticity_peft::HfOptions {
+                modules_to_save: self
+                    .config
+                    .peft
+                    .as_ref()
+                    .map(|p| p.modules_to_save.clone())
+                    .unwrap_or_default(),
+                ..Default::default()
+            };
+            let exported = match self.config.peft_method() {
+                Some(PeftMethod::Lora(c)) => Some(plasticity_peft::hf::export_lora_with(&model, c, &adapter, &options)),
+                Some(PeftMethod::Miss(c)) => Some(plasticity_peft::hf::export_miss_with(&model, c, &adapter, &options)),
                 _ => None,
             };
             if let Some(result) = exported {
                 result.map_err(|e| TrainError::io(&adapter, e))?;
                 written.push(adapter);
             }
-            let result = match &self.config.peft {
+            let result = match self.config.peft_method() {
                 // peft cannot load these adapters from our files: export the merged weights.
                 Some(PeftMethod::Ia3(_)) | Some(PeftMethod::Triadapt(_)) => {
                     plasticity_peft::hf::export_base_pytorch(&model.materialize(), &base)

@@ -37,7 +37,7 @@ pub struct RunConfig {
     pub train: TrainConfig,
     /// Parameter-efficient fine-tuning: `[peft] method = "taugate" | "miss" | "lora" | "ia3"`.
     #[serde(default)]
-    pub peft: Option<crate::peft::PeftMethod>,
+    pub peft: Option<crate::peft::PeftConfig>,
 }
 
 fn default_name() -> String {
@@ -69,6 +69,11 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
+    /// The `[peft]` method, if any.
+    pub fn peft_method(&self) -> Option<&crate::peft::PeftMethod> {
+        self.peft.as_ref().map(|p| &p.method)
+    }
+
     /// The run directory: `output_dir`, or `runs/<name>`.
     pub fn run_dir(&self) -> PathBuf {
         self.output_dir

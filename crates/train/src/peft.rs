@@ -5,8 +5,29 @@ use crate::error::{Result, TrainError};
 use burn::tensor::Device;
 use plasticity_models::PlasticModel;
 use plasticity_peft::triadapt::TriAdaptConfig;
-use plasticity_peft::{GateSet, Ia3Config, LoraConfig, MissConfig, TauGateConfig};
+use plasticity_peft::{GateSet, Ia3Config, LoraConfig, MissConfig, TargetModules, TauGateConfig};
 use serde::{Deserialize, Serialize};
+
+/// The `[peft]` table: the method with its options, and peft's `modules_to_save`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeftConfig {
+    #[serde(flatten)]
+    pub method: PeftMethod,
+    /// Modules trained in full and saved with the adapter (a new classifier head, say), named as
+    /// in `target_modules` lists: the module path or a `.`-suffix of it. Never adapter targets.
+    /// See `plasticity_peft::saved`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules_to_save: Vec<String>,
+}
+
+impl From<PeftMethod> for PeftConfig {
+    fn from(method: PeftMethod) -> Self {
+        Self {
+            method,
+            modules_to_save: Vec::new(),
+        }
+    }
+}
 
 /// `[peft] method = "taugate" | "miss" | "lora" | "ia3"` plus that method's options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +53,22 @@ impl PeftMethod {
         }
     }
 
+    /// The method with `names` (saved modules) added to its `exclude_modules`.
+    fn excluding(&self, names: &[String]) -> PeftMethod {
+        let mut method = self.clone();
+        let exclude: Option<&mut Option<TargetModules>> = match &mut method {
+            Self::Taugate(_) => None,
+            Self::Miss(c) => Some(&mut c.exclude_modules),
+            Self::Lora(c) => Some(&mut c.exclude_modules),
+            Self::Ia3(c) => Some(&mut c.exclude_modules),
+            Self::Triadapt(c) => Some(&mut c.exclude_modules),
+        };
+        if let Some(exclude) = exclude {
+            *exclude = plasticity_peft::saved::exclusion(exclude.as_ref(), names);
+        }
+        method
+    }
+
     /// TauGate's config, when that is the method.
     pub fn taugate(&self) -> Option<&TauGateConfig> {
         match self {
@@ -45,9 +82,17 @@ fn peft_error(method: &PeftMethod, e: impl std::fmt::Display) -> TrainError {
     TrainError::config(format!("peft ({})", method.name()), e.to_string())
 }
 
-/// Attaches the method to `model` (created on `device`). Weight-space methods freeze the base
-/// and reparameterize the targeted weights; TauGate freezes the whole model and returns gates.
-pub fn attach<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device) -> Result<(M, Option<GateSet>)> {
+/// Attaches the method to `model` (created on `device`), then unfreezes `modules_to_save`.
+/// Weight-space methods freeze the base and reparameterize the targeted weights (saved modules
+/// excluded); TauGate freezes the whole model and returns gates.
+pub fn attach<M: PlasticModel>(model: M, peft: &PeftConfig, device: &Device) -> Result<(M, Option<GateSet>)> {
+    let saved = &peft.modules_to_save;
+    let (model, gates) = attach_method(model, &peft.method.excluding(saved), device)?;
+    let model = plasticity_peft::unfreeze_saved(model, saved).map_err(|e| peft_error(&peft.method, e))?;
+    Ok((model, gates))
+}
+
+fn attach_method<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device) -> Result<(M, Option<GateSet>)> {
     match method {
         PeftMethod::Taugate(c) => {
             c.validate().map_err(|e| peft_error(method, e))?;

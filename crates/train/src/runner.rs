@@ -197,7 +197,7 @@ fn run_model<M: PlasticModel>(
         None => (model, None),
     };
     let mut ext = ext;
-    if let Some(crate::peft::PeftMethod::Triadapt(c)) = &config.peft {
+    if let Some(crate::peft::PeftMethod::Triadapt(c)) = config.peft_method() {
         if opts.resume {
             return Err(TrainError::Run(
                 "--resume is not supported for TriAdaptLoRA runs yet: the grown rank pattern is not checkpointed"
@@ -258,8 +258,7 @@ fn run_model<M: PlasticModel>(
         ext,
     );
     if let Some(taugate) = config
-        .peft
-        .as_ref()
+        .peft_method()
         .and_then(|p| p.taugate())
         .filter(|t| t.anneal.is_some())
         .cloned()
@@ -267,7 +266,7 @@ fn run_model<M: PlasticModel>(
         ctx.gate_sharpness = Some(Box::new(move |step| taugate.sharpness_at(step as usize, total_steps)));
     }
     let ctx = Arc::new(ctx);
-    let gates = match (gates, config.peft.as_ref().and_then(|p| p.taugate())) {
+    let gates = match (gates, config.peft_method().and_then(|p| p.taugate())) {
         // A resumed run continues the annealed sharpness where it stopped.
         (Some(g), Some(t)) => {
             Some(g.with_sharpness(t.sharpness_at(resume_epoch.unwrap_or(0) * steps_per_epoch, total_steps)))
@@ -342,11 +341,18 @@ fn run_model<M: PlasticModel>(
     let trainee = result.model;
     crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
     let mut params = params;
-    if let Some(crate::peft::PeftMethod::Triadapt(_)) = &config.peft {
+    if let Some(crate::peft::PeftMethod::Triadapt(_)) = config.peft_method() {
         // Ranks grew during training: count the final adapters (all of them train).
         let census = plasticity_peft::ParamCensus::of(&trainee.model);
+        let saved_names = config.peft.as_ref().map_or(&[][..], |p| &p.modules_to_save[..]);
+        let saved: usize = plasticity_peft::saved_params(&trainee.model, saved_names)
+            .map_err(|e| TrainError::config("peft.modules_to_save", e.to_string()))?
+            .iter()
+            .filter_map(|p| census.params.iter().find(|e| e.id == p.id))
+            .map(|e| e.shape.iter().product::<usize>())
+            .sum();
         params = crate::params::ParamCounts {
-            trainable: census.adapter_parameters(),
+            trainable: census.adapter_parameters() + saved,
             total: census.total_parameters(),
         };
     }

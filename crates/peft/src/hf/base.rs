@@ -26,24 +26,52 @@ use std::path::Path;
 pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Result<(), PeftError> {
     let path = path.as_ref();
     let bases: BTreeSet<String> = ParamCensus::of(model).params.into_iter().map(|p| p.path).collect();
-    let mut tensors = BTreeMap::new();
-    for tensor in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
-        if !bases.contains(&tensor.name) {
-            continue;
-        }
-        let name = tensor.name.clone();
-        let data = bridge::into_data(tensor).map_err(|e| file_error(path, format!("tensor `{name}`: {e:?}")))?;
-        let shape = data.shape().to_vec();
-        let values = data
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| file_error(path, format!("tensor `{name}`: {e:?}")))?;
-        tensors.insert(name, F32Tensor::new(shape, &values));
-    }
+    let tensors = pytorch_tensors(model, |name| bases.contains(name), path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
     }
     write_safetensors(path, &tensors)
+}
+
+/// The parameters of `model` whose path `keep` accepts, in PyTorch layout (Linear weights
+/// `[out, in]`), by Burn parameter path. Errors name `file`.
+pub(crate) fn pytorch_tensors<M: Module>(
+    model: &M,
+    keep: impl Fn(&str) -> bool,
+    file: &Path,
+) -> Result<BTreeMap<String, F32Tensor>, PeftError> {
+    let mut tensors = BTreeMap::new();
+    for tensor in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
+        if !keep(&tensor.name) {
+            continue;
+        }
+        let name = tensor.name.clone();
+        let data = bridge::into_data(tensor).map_err(|e| file_error(file, format!("tensor `{name}`: {e:?}")))?;
+        let shape = data.shape().to_vec();
+        let values = data
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| file_error(file, format!("tensor `{name}`: {e:?}")))?;
+        tensors.insert(name, F32Tensor::new(shape, &values));
+    }
+    Ok(tensors)
+}
+
+/// Loads `(Burn parameter path, PyTorch-layout shape, values)` into `model`, transposing Linear
+/// weights back to `[d_in, d_out]`. Errors name `file`.
+pub(crate) fn apply_pytorch<M: Module>(
+    mut model: M,
+    entries: impl Iterator<Item = (String, Vec<usize>, Vec<f32>)>,
+    file: &Path,
+) -> Result<M, PeftError> {
+    let tensors = entries
+        .map(|(key, shape, values)| bridge::from_data(TensorData::new(values, shape), key, None))
+        .collect();
+    let result = model.apply(tensors, None, Some(Box::new(PyTorchToBurnAdapter)), false);
+    if let Some(error) = result.errors.first() {
+        return Err(file_error(file, error));
+    }
+    Ok(model)
 }
 
 /// Load a PyTorch-layout safetensors file (as written by [`export_base_pytorch`] or by
@@ -51,7 +79,7 @@ pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Resu
 /// parameters: Linear weights are transposed back to `[d_in, d_out]`. Every base parameter must be
 /// in the file and every tensor of the file must land (the error names the file and the key);
 /// adapter parameters are left as they are.
-pub fn import_base_pytorch<M: Module>(mut model: M, path: impl AsRef<Path>) -> Result<M, PeftError> {
+pub fn import_base_pytorch<M: Module>(model: M, path: impl AsRef<Path>) -> Result<M, PeftError> {
     let path = path.as_ref();
     let file = TensorFile::read(path)?;
     let keys: BTreeSet<String> = file.keys().cloned().collect();
@@ -68,13 +96,5 @@ pub fn import_base_pytorch<M: Module>(mut model: M, path: impl AsRef<Path>) -> R
             format!("unexpected tensor `{key}`: the model has no such parameter"),
         ));
     }
-    let tensors = file
-        .into_entries()
-        .map(|(key, shape, values)| bridge::from_data(TensorData::new(values, shape), key, None))
-        .collect();
-    let result = model.apply(tensors, None, Some(Box::new(PyTorchToBurnAdapter)), false);
-    if let Some(error) = result.errors.first() {
-        return Err(file_error(path, error));
-    }
-    Ok(model)
+    apply_pytorch(model, file.into_entries(), path)
 }

@@ -116,7 +116,7 @@ impl<'a> ConfigFile<'a> {
         Ok(file)
     }
 
-    fn bad(&self, key: &str, expected: &str) -> PeftError {
+    pub(crate) fn bad(&self, key: &str, expected: &str) -> PeftError {
         let found = self.map.get(key).map_or("nothing".to_string(), Value::to_string);
         file_error(self.path, format!("key `{key}`: expected {expected}, found {found}"))
     }

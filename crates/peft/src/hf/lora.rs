@@ -3,7 +3,9 @@
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, lora_json, to_python_json};
 use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, transpose, write_safetensors};
+use super::saved::{export_saved, import_saved, saved_names};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
+use crate::saved::exclusion;
 use crate::{LoraConfig, PeftError};
 use burn::module::Module;
 use serde_json::Value;
@@ -70,9 +72,11 @@ pub fn export_lora_with<M: Module>(
             F32Tensor::new(b_shape.to_vec(), &b),
         );
     }
+    let mut json = lora_json(config.r, config.alpha, config.use_rslora, &names, options);
+    let weights = dir.join(ADAPTER_WEIGHTS);
+    export_saved(model, options, &mut tensors, &mut json, &weights)?;
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    write_safetensors(&dir.join(ADAPTER_WEIGHTS), &tensors)?;
-    let json = lora_json(config.r, config.alpha, config.use_rslora, &names, options);
+    write_safetensors(&weights, &tensors)?;
     let path = dir.join(ADAPTER_CONFIG);
     std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
 }
@@ -117,12 +121,13 @@ pub fn import_lora_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
     )?;
     file.require("rank_pattern", &[Value::Object(Default::default())], "{}")?;
     file.require("alpha_pattern", &[Value::Object(Default::default())], "{}")?;
-    file.require("modules_to_save", &[Value::Array(vec![])], "null")?;
+    let saved = saved_names(&file, options)?;
     let r = file.usize_or("r", 8)?;
-    let config = LoraConfig::new(file.targets(options)?)
+    let mut config = LoraConfig::new(file.targets(options)?)
         .with_r(r)
         .with_alpha(file.f64_or("lora_alpha", 8.0)?)
         .with_rslora(file.bool_or("use_rslora", false)?);
+    config.exclude_modules = exclusion(None, &saved);
     let model = config.apply(base_model)?;
 
     let mut weights = TensorFile::read(&dir.join(ADAPTER_WEIGHTS))?;
@@ -142,6 +147,7 @@ pub fn import_lora_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
         ));
     }
     let path = weights.path.clone();
+    let model = import_saved(model, &saved, &mut weights, options)?;
     weights.finish()?;
     load_params(model, entries, &path)
 }

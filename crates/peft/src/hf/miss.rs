@@ -4,7 +4,9 @@
 use super::collect::{Found, adapted};
 use super::config_json::{ConfigFile, miss_json, to_python_json};
 use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, write_safetensors};
+use super::saved::{export_saved, import_saved, saved_names};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
+use crate::saved::exclusion;
 use crate::{MissConfig, MissVariant, PeftError};
 use burn::module::Module;
 use serde_json::{Value, json};
@@ -79,14 +81,16 @@ pub fn export_miss_with<M: Module>(
         return Err(mismatch("(model)", config.variant, "no MiSS adapter"));
     }
     let names = options.hf_names(&modules)?;
-    let tensors: BTreeMap<String, F32Tensor> = names
+    let mut tensors: BTreeMap<String, F32Tensor> = names
         .iter()
         .zip(blocks)
         .map(|(name, block)| (format!("{KEY_PREFIX}{name}.miss_block"), block))
         .collect();
+    let mut json = miss_json(config.r, config.mini_r, init_weights(config.variant), &names, options);
+    let weights = dir.join(ADAPTER_WEIGHTS);
+    export_saved(model, options, &mut tensors, &mut json, &weights)?;
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    write_safetensors(&dir.join(ADAPTER_WEIGHTS), &tensors)?;
-    let json = miss_json(config.r, config.mini_r, init_weights(config.variant), &names, options);
+    write_safetensors(&weights, &tensors)?;
     let path = dir.join(ADAPTER_CONFIG);
     std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
 }
@@ -112,7 +116,7 @@ pub fn import_miss_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
     let dir = dir.as_ref();
     let config_path = dir.join(ADAPTER_CONFIG);
     let file = ConfigFile::read(&config_path, "MISS")?;
-    file.require("modules_to_save", &[Value::Array(vec![])], "null")?;
+    let saved = saved_names(&file, options)?;
     let variant = match file.map.get("init_weights") {
         None | Some(Value::Bool(_)) => MissVariant::Bone,
         Some(Value::String(s)) if s == "bat" => MissVariant::Bat,
@@ -122,10 +126,11 @@ pub fn import_miss_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
             return Err(file_error(&config_path, reason));
         }
     };
-    let config = MissConfig::new(file.targets(options)?)
+    let mut config = MissConfig::new(file.targets(options)?)
         .with_r(file.usize_or("r", 64)?)
         .with_mini_r(file.usize_or("mini_r", 1)?)
         .with_variant(variant);
+    config.exclude_modules = exclusion(None, &saved);
     let model = config.apply(base_model)?;
 
     let mut weights = TensorFile::read(&dir.join(ADAPTER_WEIGHTS))?;
@@ -140,6 +145,7 @@ pub fn import_miss_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
         entries.push((format!("{}.miss.b", entry.param), shape, values));
     }
     let path = weights.path.clone();
+    let model = import_saved(model, &saved, &mut weights, options)?;
     weights.finish()?;
     load_params(model, entries, &path)
 }

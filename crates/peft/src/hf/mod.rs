@@ -44,14 +44,20 @@
 //! | MiSS bat | `<m>.weight.miss.b` `[d_out/r, r, r]` | `base_model.model.<M>.miss_block` | `[d_out/r, r, r]` | copy (peft orientation) |
 //! | base Linear weight | `<m>.weight` (stored base) `[d_in, d_out]` | `<m>.weight` | `[d_out, d_in]` | transpose |
 //! | other base params (biases, conv kernels) | `<m>.<name>` | `<m>.<name>` | unchanged | copy |
+//! | saved module param (`modules_to_save`) | `<m>.<name>` | `base_model.model.<M>.<name>` | as for the base | as for the base |
 //!
 //! Every tensor is written as little-endian F32 with metadata `{"format": "pt"}`. On import F32,
 //! F16, BF16 and F64 are accepted and converted to f32. `adapter_config.json` is written as
 //! Python's `json.dumps(indent=2, sort_keys=True)` does; LoRA: peft.md §5.2's recommended key set
 //! (loads on peft ≥ 0.10), MiSS: `MissConfig`'s keys (peft ≥ 0.17).
 //!
+//! `modules_to_save` ([`HfOptions::modules_to_save`] on export, the JSON list on import) is written
+//! as peft writes the trained copy of its `ModulesToSaveWrapper`: `base_model.model.output.weight`
+//! `[out, in]` and `base_model.model.output.bias` for `modules_to_save = ["output"]`; on import the
+//! saved modules are excluded from the targets (as peft does) and loaded over the base values.
+//!
 //! Not representable, rejected on import: LoRA biases (`bias` ≠ `"none"`, `lora_bias`), DoRA,
-//! `fan_in_fan_out`, `rank_pattern`/`alpha_pattern`, `modules_to_save`, inits that rewrite the base
+//! `fan_in_fan_out`, `rank_pattern`/`alpha_pattern`, inits that rewrite the base
 //! (PiSSA, OLoRA, LoftQ, EVA, CorDA), QALoRA, `layer_replication`, `trainable_token_indices`,
 //! `target_parameters`. Dropout values are ignored (inference only). On export the LoRA scale is
 //! taken from the given config: Burn's module traversal does not expose `LoraAdapter::scale`, so
@@ -63,6 +69,7 @@ mod config_json;
 mod io;
 mod lora;
 mod miss;
+mod saved;
 
 pub use base::{export_base_pytorch, import_base_pytorch};
 pub use lora::{export_lora, export_lora_with, import_lora, import_lora_with};
@@ -88,6 +95,9 @@ pub struct HfOptions {
     /// Written to `task_type` (null when `None`: a plain `PeftModel`, right for a custom torch
     /// module; `"CAUSAL_LM"` etc. for transformers models).
     pub task_type: Option<String>,
+    /// `modules_to_save` (Burn names, as in the run's `[peft]`): exported whole with the adapter,
+    /// as `base_model.model.<M>.<param>` in PyTorch layout. Import reads the list from the file.
+    pub modules_to_save: Vec<String>,
 }
 
 impl HfOptions {

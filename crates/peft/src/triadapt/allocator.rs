@@ -117,7 +117,7 @@ impl RankAllocator {
     /// Whether `step` is an allocation step: `total_rank < target`, `step > init_warmup` and
     /// `step % incre_interval == 0`.
     pub fn is_allocation_step(&self, step: usize) -> bool {
-        self.total_rank < self.target_total_rank && step > self.init_warmup && step % self.incre_interval == 0
+        self.total_rank < self.target_total_rank && step > self.init_warmup && step.is_multiple_of(self.incre_interval)
     }
 
     /// The source's `update_and_increase`: at an allocation step, score every layer, compute `n`
