@@ -3,7 +3,7 @@
 
 use plasticity::burn::module::{Module, ModuleVisitor, Param};
 use plasticity::burn::tensor::Tensor;
-use plasticity::train::{RunConfig, parse_config};
+use plasticity::train::{RunConfig, RunOptions, RunSummary, StopSignal, parse_config, train};
 use std::path::PathBuf;
 
 /// The real datasets beside the repository (CI has ../shared next to the clone).
@@ -45,4 +45,53 @@ pub fn param_values<M: Module>(module: &M) -> Vec<Vec<f32>> {
     let mut v = Values(Vec::new());
     module.visit(&mut v);
     v.0
+}
+
+/// Trains `full` uninterrupted and `split` (the same run in another directory) stopped after
+/// epoch 1 through the Ctrl-C path, its final `model.bpk` removed, then resumed; asserts the
+/// resumed run has the same per-epoch losses to the last bit and the same test accuracy.
+/// Returns both summaries (compare the weights with the model's own loader).
+pub fn assert_resume_bit_identical(full: &RunConfig, split: &RunConfig) -> (RunSummary, RunSummary) {
+    let quiet = || RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    let full = train(full, &quiet()).unwrap();
+    let signal = StopSignal::new();
+    signal.press(); // as if Ctrl-C was pressed once during epoch 1
+    let first = train(split, &RunOptions { signal, ..quiet() }).unwrap();
+    assert_eq!(
+        first.results.epochs.len(),
+        1,
+        "the first press stops after the epoch's checkpoint"
+    );
+    let dir = split.run_dir();
+    assert!(dir.join("checkpoint/model-1.bpk").exists());
+    std::fs::remove_file(dir.join("model.bpk")).unwrap();
+
+    let resumed = train(
+        split,
+        &RunOptions {
+            resume: true,
+            ..quiet()
+        },
+    )
+    .unwrap();
+    assert_eq!(resumed.results.resumed_after_epoch, Some(1));
+    assert_eq!(resumed.results.epochs.len(), full.results.epochs.len());
+    for (a, b) in full.results.epochs.iter().zip(&resumed.results.epochs) {
+        let epoch = a.epoch;
+        assert_eq!(
+            a.train_loss.to_bits(),
+            b.train_loss.to_bits(),
+            "epoch {epoch} train loss"
+        );
+        assert_eq!(
+            a.valid_loss.to_bits(),
+            b.valid_loss.to_bits(),
+            "epoch {epoch} valid loss"
+        );
+    }
+    assert_eq!(full.results.test_accuracy, resumed.results.test_accuracy);
+    (full, resumed)
 }

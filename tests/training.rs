@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{config, param_values, shared_data, temp_dir};
+use common::{assert_resume_bit_identical, config, param_values, shared_data, temp_dir};
 use plasticity::burn::module::Module;
 use plasticity::burn::nn::{Linear, LinearConfig};
 use plasticity::burn::tensor::{Device, Tensor};
@@ -44,54 +44,9 @@ fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
 #[test]
 fn resume_is_bit_identical() {
     let full_dir = temp_dir("full");
-    let full = train(&config(SMALL, &full_dir), &RunOptions::default()).unwrap();
-
     let split_dir = temp_dir("split");
-    let cfg = config(SMALL, &split_dir);
-    let signal = StopSignal::new();
-    signal.press(); // as if Ctrl-C was pressed once during epoch 1
-    let first = train(
-        &cfg,
-        &RunOptions {
-            signal,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        first.results.epochs.len(),
-        1,
-        "the first press stops after the epoch's checkpoint"
-    );
-    assert!(split_dir.join("checkpoint/model-1.bpk").exists());
-    std::fs::remove_file(split_dir.join("model.bpk")).unwrap();
-
-    let resumed = train(
-        &cfg,
-        &RunOptions {
-            resume: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(resumed.results.resumed_after_epoch, Some(1));
-    assert_eq!(resumed.results.epochs.len(), 3);
-    for (a, b) in full.results.epochs.iter().zip(&resumed.results.epochs) {
-        assert_eq!(
-            a.train_loss.to_bits(),
-            b.train_loss.to_bits(),
-            "epoch {} train loss",
-            a.epoch
-        );
-        assert_eq!(
-            a.valid_loss.to_bits(),
-            b.valid_loss.to_bits(),
-            "epoch {} valid loss",
-            a.epoch
-        );
-    }
+    assert_resume_bit_identical(&config(SMALL, &full_dir), &config(SMALL, &split_dir));
     assert_eq!(final_params(&full_dir), final_params(&split_dir));
-    assert_eq!(full.results.test_accuracy, resumed.results.test_accuracy);
 }
 
 /// The quickstart config reaches 0.95 test accuracy on the bundled subset.

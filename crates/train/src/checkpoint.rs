@@ -3,7 +3,8 @@
 //! Burn's `FileCheckpointer` writes in place, so a run killed while writing leaves a truncated
 //! file. [`AtomicCheckpointer`] writes `<name>-<epoch>.bpk.tmp`, syncs it and renames it. A
 //! checkpoint is complete when the model, optimizer and scheduler files and the history
-//! snapshot of that epoch all exist and load.
+//! snapshot of that epoch all exist and load (and, for a run whose rules keep state, the
+//! `rules-<epoch>.json` the model checkpointer writes with them).
 
 use crate::error::{Result, TrainError};
 use crate::history::{EpochRecord, History};
@@ -35,12 +36,16 @@ fn io_err(path: &Path, e: std::io::Error) -> CheckpointerError {
     CheckpointerError::Unknown(format!("{}: {e}", path.display()))
 }
 
-/// `<dir>/<name>-<epoch>.bpk`, written atomically. The model checkpointer also snapshots the
-/// run's history as `<dir>/history-<epoch>.json`.
+/// The JSON written beside a checkpoint for an epoch (`None`: nothing this time), or an error.
+pub type SidecarFn = Arc<dyn Fn(usize) -> std::result::Result<Option<Vec<u8>>, String> + Send + Sync>;
+
+/// `<dir>/<name>-<epoch>.bpk`, written atomically, with JSON sidecars `<dir>/<sidecar>-<epoch>.json`
+/// written (atomically, first) and deleted with it: the model checkpointer writes the run's
+/// history and the extension rules' states.
 pub struct AtomicCheckpointer {
     dir: PathBuf,
     name: &'static str,
-    history: Option<Arc<dyn Fn(usize) -> Vec<EpochRecord> + Send + Sync>>,
+    sidecars: Vec<(&'static str, SidecarFn)>,
 }
 
 impl AtomicCheckpointer {
@@ -48,13 +53,25 @@ impl AtomicCheckpointer {
         Self {
             dir: dir.to_path_buf(),
             name,
-            history: None,
+            sidecars: Vec::new(),
         }
     }
 
-    /// Also write the history of epochs `..= epoch` with each checkpoint.
-    pub fn with_history(mut self, history: Arc<dyn Fn(usize) -> Vec<EpochRecord> + Send + Sync>) -> Self {
-        self.history = Some(history);
+    /// Also write the history of epochs `..= epoch` with each checkpoint (`history-<epoch>.json`).
+    pub fn with_history(self, history: Arc<dyn Fn(usize) -> Vec<EpochRecord> + Send + Sync>) -> Self {
+        self.with_sidecar(
+            "history",
+            Arc::new(move |epoch| {
+                serde_json::to_vec_pretty(&history(epoch))
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }),
+        )
+    }
+
+    /// Also write `<name>-<epoch>.json` with each checkpoint.
+    pub fn with_sidecar(mut self, name: &'static str, contents: SidecarFn) -> Self {
+        self.sidecars.push((name, contents));
         self
     }
 
@@ -67,17 +84,23 @@ pub fn checkpoint_path(dir: &Path, name: &str, epoch: usize) -> PathBuf {
     dir.join(format!("{name}-{epoch}.bpk"))
 }
 
+/// `<dir>/<name>-<epoch>.json`.
+pub fn sidecar_path(dir: &Path, name: &str, epoch: usize) -> PathBuf {
+    dir.join(format!("{name}-{epoch}.json"))
+}
+
 pub fn history_path(dir: &Path, epoch: usize) -> PathBuf {
-    dir.join(format!("history-{epoch}.json"))
+    sidecar_path(dir, "history", epoch)
 }
 
 impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
-        if let Some(history) = &self.history {
-            let path = history_path(&self.dir, epoch);
-            let json =
-                serde_json::to_vec_pretty(&history(epoch)).map_err(|e| CheckpointerError::Unknown(e.to_string()))?;
-            write_atomic(&path, &json).map_err(|e| io_err(&path, e))?;
+        for (name, contents) in &self.sidecars {
+            let path = sidecar_path(&self.dir, name, epoch);
+            let json = contents(epoch).map_err(|e| CheckpointerError::Unknown(format!("{}: {e}", path.display())))?;
+            if let Some(json) = json {
+                write_atomic(&path, &json).map_err(|e| io_err(&path, e))?;
+            }
         }
         let path = self.path(epoch);
         let bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
@@ -86,9 +109,11 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
         let mut paths = vec![self.path(epoch)];
-        if self.history.is_some() {
-            paths.push(history_path(&self.dir, epoch));
-        }
+        paths.extend(
+            self.sidecars
+                .iter()
+                .map(|(name, _)| sidecar_path(&self.dir, name, epoch)),
+        );
         for path in paths {
             if path.exists() {
                 std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
@@ -130,3 +155,17 @@ pub fn load_history(dir: &Path, epoch: usize) -> Result<History> {
 
 /// A shared slot the history closure reads from.
 pub type SharedHistory = Arc<Mutex<History>>;
+
+/// Reads the rule states written with epoch `epoch`'s checkpoint (`rules-<epoch>.json`); an
+/// empty map when the run's rules keep no state.
+pub fn load_rule_states(dir: &Path, epoch: usize) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let path = sidecar_path(dir, "rules", epoch);
+    if !path.exists() {
+        return Ok(serde_json::Map::new());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
+        path: path.clone(),
+        message: format!("not a rule-state snapshot: {e}"),
+    })
+}

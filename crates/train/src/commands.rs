@@ -94,20 +94,19 @@ pub fn load_run_model<M: PlasticModel>(
 ) -> Result<(M, Option<GateSet>)> {
     let _ = param_rows(&model); // initialise lazy params before adapting (burn-0.22 §11.7)
     let (model, gates) = match &config.peft {
-        Some(crate::peft::PeftConfig {
-            method: crate::peft::PeftMethod::Triadapt(c),
-            ..
-        }) => {
-            let path = run.join("rank_pattern.json");
-            let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-            let pattern = serde_json::from_str(&text).map_err(|e| TrainError::io(&path, e))?;
-            (
-                c.apply_with_pattern(model, &pattern)
-                    .map_err(|e| TrainError::io(&path, e))?,
-                None,
-            )
+        Some(peft) => {
+            let pattern = match &peft.method {
+                crate::peft::PeftMethod::Triadapt(_) => {
+                    let path = run.join("rank_pattern.json");
+                    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+                    let pattern: crate::peft::RankPattern =
+                        serde_json::from_str(&text).map_err(|e| TrainError::io(&path, e))?;
+                    Some(pattern)
+                }
+                _ => None,
+            };
+            crate::peft::attach_shaped(model, peft, pattern.as_ref(), device)?
         }
-        Some(method) => crate::peft::attach(model, method, device)?,
         None => (model, None),
     };
     let model = load_model_file(model, &run.join("model.bpk"))?;

@@ -20,6 +20,10 @@ const STREAM_SUBSET: u64 = 2;
 const STREAM_ROTATE: u64 = 3;
 /// The training loader's shuffle seed: epoch e then visits `permutation(n, mix(shuffle_seed, e))`.
 pub const STREAM_SHUFFLE: u64 = 4;
+/// The device RNG during training (dropout, TriAdaptLoRA's new blocks): reseeded at the start of
+/// epoch e with `mix(mix(seed, STREAM_TRAIN_RNG), e)`, so a resumed run draws what an
+/// uninterrupted one would.
+pub const STREAM_TRAIN_RNG: u64 = 5;
 
 /// Loads the configured dataset (bundled, or the full files from `data_dir`).
 pub fn load_raw(config: &DataConfig) -> Result<Mnist> {

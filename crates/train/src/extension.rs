@@ -1,6 +1,8 @@
 //! Hooks the method crates use without forking the loop: loss penalties (EWC, orthogonality
 //! regularisers) and per-step rules run around the optimizer step (pruning masks, rank growth,
-//! unit resets). A rule keeps its state in the model's own modules, so checkpoints record it.
+//! unit resets). A rule keeps its state in the model's own modules, so checkpoints record it, or
+//! returns it from [`StepRule::state`] (JSON written beside each checkpoint as
+//! `rules-<epoch>.json`, handed back to [`StepRule::restore`] on `--resume`).
 
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
@@ -22,6 +24,23 @@ pub trait StepRule<M>: Send + Sync {
     fn after_step(&self, model: M, _step: u64) -> M {
         model
     }
+    /// State kept outside the model, saved with every checkpoint under the rule's name.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Takes back what [`state`](Self::state) returned, when a run resumes from a checkpoint.
+    /// An error (a message) stops the resume.
+    fn restore(&self, _state: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The states of `rules` by name (the content of `rules-<epoch>.json`).
+pub fn rule_states<M>(rules: &[std::sync::Arc<dyn StepRule<M>>]) -> serde_json::Map<String, serde_json::Value> {
+    rules
+        .iter()
+        .filter_map(|r| r.state().map(|s| (r.name().to_string(), s)))
+        .collect()
 }
 
 /// The penalties, rules and optimizer a method adds to a run.

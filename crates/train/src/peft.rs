@@ -86,8 +86,30 @@ fn peft_error(method: &PeftMethod, e: impl std::fmt::Display) -> TrainError {
 /// Weight-space methods freeze the base and reparameterize the targeted weights (saved modules
 /// excluded); TauGate freezes the whole model and returns gates.
 pub fn attach<M: PlasticModel>(model: M, peft: &PeftConfig, device: &Device) -> Result<(M, Option<GateSet>)> {
+    attach_shaped(model, peft, None, device)
+}
+
+/// TriAdaptLoRA's grown ranks: increment sizes per adapted module (`rank_pattern.json`).
+pub type RankPattern = std::collections::BTreeMap<String, Vec<usize>>;
+
+/// [`attach`], with TriAdaptLoRA's adapters built to a grown `pattern` (from `rank_pattern.json`
+/// or a checkpoint) so that a record of the grown model loads. Other methods ignore `pattern`.
+pub fn attach_shaped<M: PlasticModel>(
+    model: M,
+    peft: &PeftConfig,
+    pattern: Option<&RankPattern>,
+    device: &Device,
+) -> Result<(M, Option<GateSet>)> {
     let saved = &peft.modules_to_save;
-    let (model, gates) = attach_method(model, &peft.method.excluding(saved), device)?;
+    let method = peft.method.excluding(saved);
+    let (model, gates) = match (&method, pattern) {
+        (PeftMethod::Triadapt(c), Some(pattern)) => (
+            c.apply_with_pattern(model, pattern)
+                .map_err(|e| peft_error(&method, e))?,
+            None,
+        ),
+        _ => attach_method(model, &method, device)?,
+    };
     let model = plasticity_peft::unfreeze_saved(model, saved).map_err(|e| peft_error(&peft.method, e))?;
     Ok((model, gates))
 }
@@ -115,10 +137,12 @@ fn attach_method<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device
 /// TriAdaptLoRA's training-time parts: the orthogonality regulariser added to the loss and
 /// rank growth after optimizer steps (peft.md §3.2–3.4).
 pub mod triadapt {
+    use super::RankPattern;
     use crate::extension::{Extensions, Penalty, StepRule};
     use burn::module::Module;
     use burn::tensor::Tensor;
-    use plasticity_peft::triadapt::{RankAllocator, TriAdaptConfig, orthogonality_penalty};
+    use plasticity_peft::triadapt::{RankAllocator, TriAdaptConfig, orthogonality_penalty, rank_pattern};
+    use serde::{Deserialize, Serialize};
     use std::sync::{Arc, Mutex};
 
     /// `orth_reg_weight · mean(‖AAᵀ − I‖_F, ‖BᵀB − I‖_F)` over the adapted layers.
@@ -136,31 +160,63 @@ pub mod triadapt {
         }
     }
 
+    /// The name of the growth rule, which keys its state in `rules-<epoch>.json`.
+    pub const GROWTH: &str = "triadapt-growth";
+
+    /// What a checkpoint keeps of the growth rule: the allocator (previous scores, total rank)
+    /// and the grown rank pattern, which a resumed run rebuilds before loading the model.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct GrowthState {
+        pub allocator: RankAllocator,
+        pub rank_pattern: RankPattern,
+    }
+
     /// Grows ranks at allocation steps (the allocator keeps the previous scores).
-    pub struct Growth(pub Mutex<RankAllocator>);
+    pub struct Growth(pub Mutex<GrowthState>);
 
     impl<M: Module> StepRule<M> for Growth {
         fn name(&self) -> &str {
-            "triadapt-growth"
+            GROWTH
         }
         fn after_step(&self, model: M, step: u64) -> M {
-            let Ok(mut allocator) = self.0.lock() else { return model };
+            let Ok(mut state) = self.0.lock() else { return model };
             // Steps are 1-based in the source's `update_and_increase(global_step)`.
-            let (model, grown) = allocator.grow(model, step as usize + 1);
+            let (model, grown) = state.allocator.grow(model, step as usize + 1);
             if !grown.is_empty() {
+                state.rank_pattern = rank_pattern(&model);
                 tracing::info!("TriAdaptLoRA step {}: rank grew in {}", step + 1, grown.join(", "));
             }
             model
         }
+        fn state(&self) -> Option<serde_json::Value> {
+            let state = self.0.lock().ok()?;
+            serde_json::to_value(&*state).ok()
+        }
+        fn restore(&self, saved: &serde_json::Value) -> Result<(), String> {
+            let saved: GrowthState = serde_json::from_value(saved.clone()).map_err(|e| e.to_string())?;
+            let mut state = self.0.lock().map_err(|e| e.to_string())?;
+            *state = saved;
+            Ok(())
+        }
+    }
+
+    /// The rank pattern saved with a checkpoint's rule states (`rules-<epoch>.json`).
+    pub fn saved_pattern(states: &serde_json::Map<String, serde_json::Value>) -> Option<RankPattern> {
+        let state: GrowthState = serde_json::from_value(states.get(GROWTH)?.clone()).ok()?;
+        Some(state.rank_pattern)
     }
 
     /// The penalty and the growth rule for a model already adapted with `config`.
     pub fn extensions<M: Module>(config: &TriAdaptConfig, model: &M) -> crate::Result<Extensions<M>> {
         let allocator = RankAllocator::new(config, model)
             .map_err(|e| crate::TrainError::config("peft (triadapt)", e.to_string()))?;
+        let state = GrowthState {
+            allocator,
+            rank_pattern: rank_pattern(model),
+        };
         Ok(Extensions {
             penalties: vec![Arc::new(Orthogonality(config.orth_reg_weight))],
-            rules: vec![Arc::new(Growth(Mutex::new(allocator)))],
+            rules: vec![Arc::new(Growth(Mutex::new(state)))],
             optimizer: None,
         })
     }

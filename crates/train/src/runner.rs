@@ -1,8 +1,10 @@
 //! One training run: config → data → model → Burn's `SupervisedTraining` → run directory.
 
-use crate::checkpoint::{AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history};
+use crate::checkpoint::{
+    AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history, load_rule_states, sidecar_path,
+};
 use crate::config::RunConfig;
-use crate::datasets::{STREAM_SHUFFLE, Splits, load_raw, prepare};
+use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, Splits, load_raw, prepare};
 use crate::device::parse_device;
 use crate::error::{Result, TrainError};
 use crate::evaluate::{Evaluation, evaluate};
@@ -108,8 +110,10 @@ pub fn load_model_file<M: Module>(model: M, path: &Path) -> Result<M> {
     })
 }
 
-/// The newest epoch whose model, optimizer, scheduler and history files all load into `model`.
-fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<usize>> {
+/// The newest epoch whose model, optimizer, scheduler and history files all load, the model
+/// file into `probe(epoch)` (the module as that epoch's checkpoint must fit it; an error from
+/// `probe` also marks the checkpoint unusable).
+fn last_complete_checkpoint<T: Module>(dir: &Path, probe: impl Fn(usize) -> Result<T>) -> Result<Option<usize>> {
     let mut first_error = None;
     for epoch in checkpoint_epochs(dir) {
         let files = ["model", "optim", "scheduler"].map(|n| checkpoint_path(dir, n, epoch));
@@ -117,17 +121,19 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
             tracing::info!("checkpoint of epoch {epoch} is incomplete; trying an older one");
             continue;
         }
-        let check = load_model_file(model.clone(), &files[0]).and_then(|_| {
-            OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint {
-                path: files[1].clone(),
-                message: e.to_string(),
-            })?;
-            LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint {
-                path: files[2].clone(),
-                message: e.to_string(),
-            })?;
-            load_history(dir, epoch)
-        });
+        let check = probe(epoch)
+            .and_then(|module| load_model_file(module, &files[0]))
+            .and_then(|_| {
+                OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint {
+                    path: files[1].clone(),
+                    message: e.to_string(),
+                })?;
+                LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint {
+                    path: files[2].clone(),
+                    message: e.to_string(),
+                })?;
+                load_history(dir, epoch)
+            });
         match check {
             Ok(_) => return Ok(Some(epoch)),
             Err(e) => {
@@ -140,6 +146,32 @@ fn last_complete_checkpoint<M: Module>(dir: &Path, model: &M) -> Result<Option<u
         Some(e) => Err(e),
         None => Ok(None),
     }
+}
+
+/// The `[peft]` method attached to `model`, shaped as the checkpoint of `epoch` (if any) needs:
+/// TriAdaptLoRA's grown ranks come from that checkpoint's `rules-<epoch>.json`.
+fn adapt_for_checkpoint<M: PlasticModel>(
+    model: M,
+    config: &RunConfig,
+    ckpt_dir: &Path,
+    epoch: Option<usize>,
+    device: &Device,
+) -> Result<(M, Option<plasticity_peft::GateSet>)> {
+    let Some(peft) = &config.peft else {
+        return Ok((model, None));
+    };
+    let pattern = match (&peft.method, epoch) {
+        (crate::peft::PeftMethod::Triadapt(_), Some(epoch)) => {
+            let states = load_rule_states(ckpt_dir, epoch)?;
+            let pattern = crate::peft::triadapt::saved_pattern(&states).ok_or_else(|| TrainError::Checkpoint {
+                path: sidecar_path(ckpt_dir, "rules", epoch),
+                message: "holds no TriAdaptLoRA rank pattern".into(),
+            })?;
+            Some(pattern)
+        }
+        _ => None,
+    };
+    crate::peft::attach_shaped(model, peft, pattern.as_ref(), device)
 }
 
 /// Trains `model` (already on `device`, an autodiff device) as `config` says, with `ext`'s penalties and rules.
@@ -192,37 +224,21 @@ fn run_model<M: PlasticModel>(
     }
     // Every parameter initialised before a clone is frozen or reparameterized (burn-0.22 §11.7).
     let _ = count_params(&model);
-    let (model, gates) = match &config.peft {
-        Some(method) => crate::peft::attach(model, method, device)?,
-        None => (model, None),
-    };
-    let mut ext = ext;
-    if let Some(crate::peft::PeftMethod::Triadapt(c)) = config.peft_method() {
-        if opts.resume {
-            return Err(TrainError::Run(
-                "--resume is not supported for TriAdaptLoRA runs yet: the grown rank pattern is not checkpointed"
-                    .into(),
-            ));
-        }
-        let mut c = c.clone();
-        let steps = splits.train.len().div_ceil(config.train.batch_size) * config.train.epochs;
-        c.total_step.get_or_insert(steps);
-        let more = crate::peft::triadapt::extensions(&c, &model)?;
-        ext.penalties.extend(more.penalties);
-        ext.rules.extend(more.rules);
-    }
-
     let resume_epoch = if opts.resume {
-        // Checkpoints hold the whole Trainee (model + step count): probe with one.
-        let probe_ctx = TrainContext::new(
-            1,
-            None,
-            History::default(),
-            Interrupter::new(),
-            Extensions::<M>::default(),
-        );
-        let probe = Trainee::new(model.clone(), gates.clone(), Arc::new(probe_ctx), device);
-        let found = last_complete_checkpoint(&ckpt_dir, &probe)?;
+        // Checkpoints hold the whole Trainee (model + step count): probe with one, adapted to
+        // the shapes each checkpoint needs.
+        let probe = |epoch: usize| {
+            let (model, gates) = adapt_for_checkpoint(model.clone(), config, &ckpt_dir, Some(epoch), device)?;
+            let ctx = TrainContext::new(
+                1,
+                None,
+                History::default(),
+                Interrupter::new(),
+                Extensions::<M>::default(),
+            );
+            Ok(Trainee::new(model, gates, Arc::new(ctx), device))
+        };
+        let found = last_complete_checkpoint(&ckpt_dir, probe)?;
         if found.is_none() {
             tracing::warn!(
                 "--resume: no complete checkpoint in {}; starting from epoch 1",
@@ -239,6 +255,32 @@ fn run_model<M: PlasticModel>(
         }
         None
     };
+    let (model, gates) = adapt_for_checkpoint(model, config, &ckpt_dir, resume_epoch, device)?;
+    let mut ext = ext;
+    if let Some(crate::peft::PeftMethod::Triadapt(c)) = config.peft_method() {
+        let mut c = c.clone();
+        let steps = splits.train.len().div_ceil(config.train.batch_size) * config.train.epochs;
+        c.total_step.get_or_insert(steps);
+        let more = crate::peft::triadapt::extensions(&c, &model)?;
+        ext.penalties.extend(more.penalties);
+        ext.rules.extend(more.rules);
+    }
+    if let Some(epoch) = resume_epoch {
+        // Rules that keep state outside the model continue from the checkpoint's.
+        let states = load_rule_states(&ckpt_dir, epoch)?;
+        for rule in &ext.rules {
+            if rule.state().is_none() {
+                continue;
+            }
+            let path = sidecar_path(&ckpt_dir, "rules", epoch);
+            let saved = states.get(rule.name()).ok_or_else(|| TrainError::Checkpoint {
+                path: path.clone(),
+                message: format!("holds no state for the rule `{}`", rule.name()),
+            })?;
+            rule.restore(saved)
+                .map_err(|message| TrainError::Checkpoint { path, message })?;
+        }
+    }
     let history = match resume_epoch {
         Some(epoch) => load_history(&ckpt_dir, epoch)?,
         None => History::default(),
@@ -250,6 +292,7 @@ fn run_model<M: PlasticModel>(
     opts.signal.attach(interrupter.clone());
     let total_steps = steps_per_epoch * config.train.epochs;
     let custom_optimizer = ext.optimizer.take();
+    let rules = ext.rules.clone();
     let mut ctx = TrainContext::new(
         steps_per_epoch,
         config.optimizer.grad_clip_norm,
@@ -257,6 +300,7 @@ fn run_model<M: PlasticModel>(
         interrupter.clone(),
         ext,
     );
+    ctx.rng_seed = Some(mix(config.seed, STREAM_TRAIN_RNG));
     if let Some(taugate) = config
         .peft_method()
         .and_then(|p| p.taugate())
@@ -303,10 +347,19 @@ fn run_model<M: PlasticModel>(
             .map(|h| h.records_until(epoch))
             .unwrap_or_default()
     });
+    let rules_fn: crate::checkpoint::SidecarFn = Arc::new(move |_epoch| {
+        let states = crate::extension::rule_states(&rules);
+        if states.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_vec_pretty(&states).map(Some).map_err(|e| e.to_string())
+    });
     let mut training = SupervisedTraining::new(&dir, train_loader, valid_loader)
         .num_epochs(config.train.epochs)
         .with_custom_checkpointers(
-            AtomicCheckpointer::new(&ckpt_dir, "model").with_history(history_fn),
+            AtomicCheckpointer::new(&ckpt_dir, "model")
+                .with_history(history_fn)
+                .with_sidecar("rules", rules_fn),
             AtomicCheckpointer::new(&ckpt_dir, "optim"),
             AtomicCheckpointer::new(&ckpt_dir, "scheduler"),
         )

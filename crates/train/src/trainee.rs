@@ -31,6 +31,9 @@ pub struct TrainContext {
     pub history: Mutex<History>,
     pub failure: Mutex<Option<String>>,
     pub interrupter: Interrupter,
+    /// Seed of the device RNG during training: at the start of epoch e the device is reseeded
+    /// with `mix(rng_seed, e)` (see `datasets::STREAM_TRAIN_RNG`).
+    pub rng_seed: Option<u64>,
     /// TauGate's sharpness after a given number of optimizer steps (its annealing schedule).
     pub gate_sharpness: Option<Box<dyn Fn(u64) -> f64 + Send + Sync>>,
     /// An `Extensions<M>` for the trained model type.
@@ -62,6 +65,7 @@ impl TrainContext {
             failure: Mutex::new(None),
             interrupter,
             extensions: Arc::new(extensions),
+            rng_seed: None,
             gate_sharpness: None,
             step: AtomicU64::new(UNKNOWN_STEP),
         }
@@ -164,10 +168,13 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
         let step = self.steps();
         let epoch = self.epoch_of_step(step);
         let examples = batch.targets.dims()[0] as u64;
-        if step as usize % self.ctx.steps_per_epoch == 0
-            && let Ok(mut h) = self.ctx.history.lock()
-        {
-            h.start_train(epoch);
+        if (step as usize).is_multiple_of(self.ctx.steps_per_epoch) {
+            if let Some(seed) = self.ctx.rng_seed {
+                batch.images.device().seed(plasticity_data::mix(seed, epoch as u64));
+            }
+            if let Ok(mut h) = self.ctx.history.lock() {
+                h.start_train(epoch);
+            }
         }
         let logits = self.logits(batch.images);
         let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
