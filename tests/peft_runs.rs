@@ -1,36 +1,16 @@
 //! PEFT through the runner: a base run, then adapted runs that start from it.
 
 mod common;
+#[path = "peft_support.rs"]
+mod peft_support;
 
-use common::{assert_resume_bit_identical, config, param_values, temp_dir};
+use common::{config, param_values, temp_dir};
+use peft_support::{BASE, adapted, mlp};
 use plasticity::burn::module::Module;
 use plasticity::burn::tensor::Device;
-use plasticity::models::MlpConfig;
 use plasticity::train::commands::{load_run_model, merge_run};
 use plasticity::train::{RunConfig, RunOptions, RunSummary, load_model_file, train};
 use std::path::PathBuf;
-
-const BASE: &str = r#"
-seed = 11
-[data]
-valid_size = 500
-train_subset = 3000
-[model]
-kind = "mlp"
-hidden = [32, 32]
-[train]
-epochs = 2
-batch_size = 64
-"#;
-
-/// One epoch on 45°-rotated images, starting from the base run's model, adapted by `peft`.
-fn adapted(base: &std::path::Path, peft: &str, dir: &std::path::Path) -> plasticity::train::RunConfig {
-    let mut c = config(&format!("{BASE}\n[peft]\n{peft}\n"), dir);
-    c.init_from = Some(base.to_path_buf());
-    c.train.epochs = 1;
-    c.data.rotate_degrees = Some(45.0);
-    c
-}
 
 /// A base run (`<name>-base`), then an adapted run (`<name>`) from it with `[peft]` = `peft`.
 struct Runs {
@@ -68,14 +48,6 @@ fn rebuilt_from_adapter(runs: &Runs) -> plasticity::models::Mlp {
         .unwrap()
         .allow_partial(true);
     model.try_load_record(record).unwrap()
-}
-
-fn mlp() -> plasticity::models::Mlp {
-    MlpConfig {
-        hidden: vec![32, 32],
-        ..Default::default()
-    }
-    .init(&Device::flex())
 }
 
 #[test]
@@ -190,45 +162,4 @@ fn miss_run_with_saved_head() {
         param_values(&imported.materialize()),
         param_values(&model.materialize())
     );
-}
-
-/// A TriAdaptLoRA run whose ranks grow in every epoch, stopped after epoch 1 and resumed, ends
-/// bit-identical to an uninterrupted one: the checkpoint keeps the grown rank pattern and the
-/// allocator's scores (`rules-<epoch>.json`), and new blocks draw from a per-epoch device seed.
-#[test]
-fn triadapt_resume_is_bit_identical() {
-    let quiet = RunOptions {
-        quiet: true,
-        ..Default::default()
-    };
-    let base_dir = temp_dir("triadapt-resume-base");
-    train(&config(BASE, &base_dir), &quiet).unwrap();
-    let peft = "method = \"triadapt\"\ninit_rank = 1\nreference_rank = 6\nincre_interval = 15\n\
-                target_modules = [\"hidden.0\", \"hidden.1\", \"output\"]";
-    let cfg = |name: &str| {
-        let mut c = adapted(&base_dir, peft, &temp_dir(name));
-        c.train.epochs = 3;
-        c.train.keep_checkpoints = 3;
-        c
-    };
-    let (full, split) = (cfg("triadapt-full"), cfg("triadapt-split"));
-    assert_resume_bit_identical(&full, &split);
-    let patterns: Vec<String> = [&full, &split]
-        .map(|c| std::fs::read_to_string(c.run_dir().join("rank_pattern.json")).unwrap())
-        .to_vec();
-    assert_eq!(patterns[0], patterns[1]);
-    let epoch_1: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(split.run_dir().join("checkpoint/rules-1.json")).unwrap())
-            .unwrap();
-    let final_pattern: serde_json::Value = serde_json::from_str(&patterns[0]).unwrap();
-    assert_ne!(
-        epoch_1["triadapt-growth"]["rank_pattern"], final_pattern,
-        "ranks grew after epoch 1"
-    );
-    let device = Device::flex();
-    let load = |c: &plasticity::train::RunConfig| {
-        let (model, _) = load_run_model(mlp(), c, &c.run_dir(), &device).unwrap();
-        param_values(&model)
-    };
-    assert_eq!(load(&full), load(&split));
 }

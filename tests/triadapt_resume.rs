@@ -1,0 +1,53 @@
+//! TriAdaptLoRA resume, in its own test binary: the device RNG is process-wide on flex, so a
+//! bit-identical comparison must not share the process with other training threads.
+
+mod common;
+#[path = "peft_support.rs"]
+mod peft_support;
+
+use common::{assert_resume_bit_identical, config, param_values, temp_dir};
+use peft_support::{BASE, adapted, mlp};
+use plasticity::burn::tensor::Device;
+use plasticity::train::commands::load_run_model;
+use plasticity::train::{RunOptions, train};
+
+/// A TriAdaptLoRA run whose ranks grow in every epoch, stopped after epoch 1 and resumed, ends
+/// bit-identical to an uninterrupted one: the checkpoint keeps the grown rank pattern and the
+/// allocator's scores (`rules-<epoch>.json`), and new blocks draw from a per-epoch device seed.
+#[test]
+fn triadapt_resume_is_bit_identical() {
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    let base_dir = temp_dir("triadapt-resume-base");
+    train(&config(BASE, &base_dir), &quiet).unwrap();
+    let peft = "method = \"triadapt\"\ninit_rank = 1\nreference_rank = 6\nincre_interval = 15\n\
+                target_modules = [\"hidden.0\", \"hidden.1\", \"output\"]";
+    let cfg = |name: &str| {
+        let mut c = adapted(&base_dir, peft, &temp_dir(name));
+        c.train.epochs = 3;
+        c.train.keep_checkpoints = 3;
+        c
+    };
+    let (full, split) = (cfg("triadapt-full"), cfg("triadapt-split"));
+    assert_resume_bit_identical(&full, &split);
+    let patterns: Vec<String> = [&full, &split]
+        .map(|c| std::fs::read_to_string(c.run_dir().join("rank_pattern.json")).unwrap())
+        .to_vec();
+    assert_eq!(patterns[0], patterns[1]);
+    let epoch_1: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(split.run_dir().join("checkpoint/rules-1.json")).unwrap())
+            .unwrap();
+    let final_pattern: serde_json::Value = serde_json::from_str(&patterns[0]).unwrap();
+    assert_ne!(
+        epoch_1["triadapt-growth"]["rank_pattern"], final_pattern,
+        "ranks grew after epoch 1"
+    );
+    let device = Device::flex();
+    let load = |c: &plasticity::train::RunConfig| {
+        let (model, _) = load_run_model(mlp(), c, &c.run_dir(), &device).unwrap();
+        param_values(&model)
+    };
+    assert_eq!(load(&full), load(&split));
+}
