@@ -1,7 +1,7 @@
 //! PEFT through the runner: a base run, then adapted runs that start from it.
 
 mod common;
-#[path = "peft_support.rs"]
+#[path = "support/peft.rs"]
 mod peft_support;
 
 use common::{config, param_values, temp_dir};
@@ -162,4 +162,36 @@ fn miss_run_with_saved_head() {
         param_values(&imported.materialize()),
         param_values(&model.materialize())
     );
+}
+
+/// `dropout > 0` on the bundled MLP (whose layers are linear points): training goes through the
+/// dropout hook, so the training loss differs from the same run without dropout, while evaluation,
+/// merge and the exported `lora_dropout` are those of plain LoRA.
+#[test]
+fn lora_dropout_run_trains_through_the_hook() {
+    let lora = "method = \"lora\"\nr = 4\ntarget_modules = \".*\"";
+    let runs = base_then_adapted("lora-dropout", &format!("{lora}\ndropout = 0.3"));
+    let plain_dir = temp_dir("lora-no-dropout");
+    let plain_cfg = adapted(&runs.base_dir, lora, &plain_dir);
+    let quiet = RunOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    let plain = train(&plain_cfg, &quiet).unwrap();
+    let (with, without) = (&runs.run.results.epochs[0], &plain.results.epochs[0]);
+    assert_ne!(
+        with.train_loss, without.train_loss,
+        "dropout changes the training forward"
+    );
+    assert_eq!(
+        runs.run.results.parameters.trainable,
+        plain.results.parameters.trainable
+    );
+    let report = merge_run(&runs.dir, &runs.cfg).unwrap();
+    assert!(report.max_abs_diff <= 1e-5, "{report:?}");
+    let out = temp_dir("lora-dropout-export");
+    plasticity::train::commands::export_run(&runs.dir, &runs.cfg, &out).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("adapter/adapter_config.json")).unwrap()).unwrap();
+    assert_eq!(json["lora_dropout"], serde_json::json!(0.3));
 }

@@ -7,7 +7,7 @@ use plasticity::burn::module::Module;
 use plasticity::burn::nn::{Linear, LinearConfig};
 use plasticity::burn::tensor::{Device, Tensor};
 use plasticity::models::{Activation, ActivationHook, InsertionPoint, MlpConfig, PlasticModel};
-use plasticity::train::{RunOptions, StopSignal, load_model_file, train, train_with};
+use plasticity::train::{RunOptions, load_model_file, train, train_with};
 
 const SMALL: &str = r#"
 name = "small"

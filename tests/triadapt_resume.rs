@@ -2,7 +2,7 @@
 //! bit-identical comparison must not share the process with other training threads.
 
 mod common;
-#[path = "peft_support.rs"]
+#[path = "support/peft.rs"]
 mod peft_support;
 
 use common::{assert_resume_bit_identical, config, param_values, temp_dir};

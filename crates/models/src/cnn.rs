@@ -95,8 +95,13 @@ impl PlasticModel for Cnn {
         let x = self.pool.forward(self.activation.apply(self.conv1.forward(x)));
         let x = self.pool.forward(self.activation.apply(self.conv2.forward(x)));
         let x: Tensor<2> = x.flatten(1, 3);
-        let x = hook.activate(0, self.fc.forward(x), self.activation);
-        self.output.forward(x)
+        let z = hook.linear(0, x.clone(), self.fc.forward(x));
+        let x = hook.activate(0, z, self.activation);
+        hook.linear(1, x.clone(), self.output.forward(x))
+    }
+
+    fn linear_points(&self) -> Vec<String> {
+        vec!["fc".into(), "output".into()]
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {

@@ -20,6 +20,15 @@ pub struct InsertionPoint {
 /// The hook returns the layer's output `h: [batch, width]`; the identity hook returns `φ(z)`.
 pub trait ActivationHook {
     fn activate(&self, point: usize, pre_activation: Tensor<2>, activation: Activation) -> Tensor<2>;
+
+    /// Called by a model right after each Linear layer listed in
+    /// [`PlasticModel::linear_points`]: `point` indexes that list, `input` is the layer's input
+    /// `x: [batch, d_in]` and `output` its result `y = x·W + b: [batch, d_out]`. Returns the `y`
+    /// the model continues with; the default keeps it. LoRA dropout uses this to drop the
+    /// adapter branch's input, which a weight reparameterization cannot see.
+    fn linear(&self, _point: usize, _input: Tensor<2>, output: Tensor<2>) -> Tensor<2> {
+        output
+    }
 }
 
 /// The identity hook: `h = φ(z)`.
@@ -40,7 +49,8 @@ impl ActivationHook for NoHook {
 /// model's parameters by path.
 pub trait PlasticModel: Module + ModuleDisplay + core::fmt::Display + 'static {
     /// `[batch, features] -> [batch, classes]` logits. At every hidden layer listed in
-    /// `insertion_points`, call `hook.activate(i, z, activation)` instead of `activation.apply(z)`.
+    /// `insertion_points`, call `hook.activate(i, z, activation)` instead of `activation.apply(z)`;
+    /// after every Linear layer listed in `linear_points`, continue with `hook.linear(j, x, y)`.
     fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2>;
 
     /// `[batch, features] -> [batch, classes]` logits, with no hook.
@@ -50,6 +60,12 @@ pub trait PlasticModel: Module + ModuleDisplay + core::fmt::Display + 'static {
 
     /// The hidden layers whose pre-activations go through the hook, in call order.
     fn insertion_points(&self) -> Vec<InsertionPoint> {
+        Vec::new()
+    }
+
+    /// Module paths of the Linear layers whose input and output go through
+    /// [`ActivationHook::linear`], in call order (for example `hidden.0`, …, `output`).
+    fn linear_points(&self) -> Vec<String> {
         Vec::new()
     }
 }

@@ -78,9 +78,17 @@ impl PlasticModel for Mlp {
     fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
         let mut x = input;
         for (i, layer) in self.hidden.iter().enumerate() {
-            x = hook.activate(i, layer.forward(x), self.activation);
+            let z = hook.linear(i, x.clone(), layer.forward(x));
+            x = hook.activate(i, z, self.activation);
         }
-        self.output.forward(x)
+        hook.linear(self.hidden.len(), x.clone(), self.output.forward(x))
+    }
+
+    fn linear_points(&self) -> Vec<String> {
+        (0..self.hidden.len())
+            .map(|i| format!("hidden.{i}"))
+            .chain(["output".to_string()])
+            .collect()
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {

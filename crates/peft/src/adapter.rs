@@ -2,7 +2,7 @@
 //! weight-space method (style.md: "Write them once, generic over the method").
 
 use crate::target::Selection;
-use burn::module::{Module, Param, ParamGroup, Reparameterization, Reparameterizer};
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId, Reparameterization, Reparameterizer};
 use burn::tensor::{Device, Tensor};
 
 /// Builds one method's adapter for a selected 2-D weight.
@@ -51,4 +51,59 @@ pub fn attach<M: Module, F: AdapterFactory>(model: M, selection: &Selection, fac
 pub(crate) fn as_matrix<const D: usize>(base: Tensor<D>) -> Tensor<2> {
     let dims = base.dims();
     base.reshape([dims[0], dims[1]])
+}
+
+/// A 2-D parameter inside a reparameterization, as [`visit_adapter_params`] reports it.
+pub(crate) struct AdapterParam<'a> {
+    /// Module path of the adapted weight (`hidden.0` for `hidden.0.weight`).
+    pub module: String,
+    /// The reparameterization's `NAME` (`lora`, `triadapt`, …).
+    pub reparam: &'a str,
+    /// The adapter's field holding the parameter (`a`, `b`, `c_row`, …).
+    pub field: &'a str,
+    /// The container type Burn gives that field (`Struct:LoraAdapter`, …).
+    pub adapter_type: &'a str,
+    pub id: ParamId,
+}
+
+/// Calls `f` for every 2-D parameter inside a reparameterization of `model`, in visiting order,
+/// with its value. Burn visits a reparameterized parameter's base, then
+/// `enter_module(NAME, "Reparameterization")`, then the adapter's fields inside
+/// `enter_module(field, "Struct:<Type>")` (a `Vec` field adds an index level below).
+pub(crate) fn visit_adapter_params<M: Module>(model: &M, f: impl FnMut(AdapterParam, Tensor<2>)) {
+    struct Visitor<F> {
+        stack: Vec<(String, String)>,
+        f: F,
+    }
+    impl<F: FnMut(AdapterParam, Tensor<2>)> ModuleVisitor for Visitor<F> {
+        fn enter_module(&mut self, name: &str, container_type: &str) {
+            self.stack.push((name.to_string(), container_type.to_string()));
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let Some(k) = self.stack.iter().rposition(|(_, c)| c == "Reparameterization") else {
+                return;
+            };
+            if D != 2 || k == 0 || k + 1 >= self.stack.len() {
+                return;
+            }
+            let module = self.stack[..k - 1]
+                .iter()
+                .map(|(s, _)| s.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            let (field, adapter_type) = &self.stack[k + 1];
+            let found = AdapterParam {
+                module,
+                reparam: &self.stack[k].0,
+                field,
+                adapter_type,
+                id: param.id,
+            };
+            (self.f)(found, as_matrix(param.val()));
+        }
+    }
+    model.visit(&mut Visitor { stack: Vec::new(), f });
 }

@@ -26,7 +26,7 @@ pub use census::{ParamCensus, ParamEntry};
 pub use error::PeftError;
 pub use hf::{HfOptions, export_base_pytorch, export_lora, export_miss, import_base_pytorch, import_lora, import_miss};
 pub use ia3::{Ia3, Ia3Config};
-pub use lora::{LoraConfig, LoraInit};
+pub use lora::{LoraConfig, LoraDropout, LoraInit};
 pub use miss::{MissBat, MissBone, MissConfig, MissMini, MissVariant};
 pub use saved::{SavedParam, saved_params, unfreeze_saved};
 pub use target::{Selection, TargetModules, select_targets};

@@ -182,7 +182,8 @@ fn lora_dropout_is_refused_with_the_reason() {
     let mut config = LoraConfig::new(names(&["head"]));
     config.dropout = 0.1;
     let err = config.apply(Tower::new(&device())).expect_err("dropout");
-    assert!(err.to_string().contains("insertion point"), "{err}");
+    let err = err.to_string();
+    assert!(err.contains("sees only the weight") && err.contains("linear points"), "{err}");
 }
 
 #[test]

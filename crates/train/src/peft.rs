@@ -128,7 +128,9 @@ fn attach_method<M: PlasticModel>(model: M, method: &PeftMethod, device: &Device
             Ok((model.no_grad(), Some(gates)))
         }
         PeftMethod::Miss(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
-        PeftMethod::Lora(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
+        // Dropout > 0 needs the adapted layers among the model's linear points; the runner then
+        // trains through `LoraDropout`'s hook.
+        PeftMethod::Lora(c) => Ok((c.apply_plastic(model).map_err(|e| peft_error(method, e))?.0, None)),
         PeftMethod::Ia3(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
         PeftMethod::Triadapt(c) => Ok((c.apply(model).map_err(|e| peft_error(method, e))?, None)),
     }

@@ -301,6 +301,9 @@ fn run_model<M: PlasticModel>(
         ext,
     );
     ctx.rng_seed = Some(mix(config.seed, STREAM_TRAIN_RNG));
+    if let Some(crate::peft::PeftMethod::Lora(c)) = config.peft_method() {
+        ctx.lora_dropout = plasticity_peft::LoraDropout::of(c);
+    }
     if let Some(taugate) = config
         .peft_method()
         .and_then(|p| p.taugate())

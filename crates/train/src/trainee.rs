@@ -34,6 +34,8 @@ pub struct TrainContext {
     /// Seed of the device RNG during training: at the start of epoch e the device is reseeded
     /// with `mix(rng_seed, e)` (see `datasets::STREAM_TRAIN_RNG`).
     pub rng_seed: Option<u64>,
+    /// LoRA dropout: training forwards go through its hook (`[peft] method = "lora"`, dropout > 0).
+    pub lora_dropout: Option<plasticity_peft::LoraDropout>,
     /// TauGate's sharpness after a given number of optimizer steps (its annealing schedule).
     pub gate_sharpness: Option<Box<dyn Fn(u64) -> f64 + Send + Sync>>,
     /// An `Extensions<M>` for the trained model type.
@@ -66,6 +68,7 @@ impl TrainContext {
             interrupter,
             extensions: Arc::new(extensions),
             rng_seed: None,
+            lora_dropout: None,
             gate_sharpness: None,
             step: AtomicU64::new(UNKNOWN_STEP),
         }
@@ -176,7 +179,10 @@ impl<M: PlasticModel> TrainStep for Trainee<M> {
                 h.start_train(epoch);
             }
         }
-        let logits = self.logits(batch.images);
+        let logits = match (&self.gates, &self.ctx.lora_dropout) {
+            (None, Some(dropout)) => self.model.forward_hooked(batch.images, &dropout.hook(&self.model)),
+            _ => self.logits(batch.images),
+        };
         let (loss, loss_value, correct) = score(logits.clone(), batch.targets.clone());
         if !loss_value.is_finite() {
             let batch_in_epoch = step as usize % self.ctx.steps_per_epoch + 1;

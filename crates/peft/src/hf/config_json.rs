@@ -3,8 +3,8 @@
 
 use super::HfOptions;
 use super::io::{file_error, read_json};
-use crate::PeftError;
 use crate::target::TargetModules;
+use crate::{LoraConfig, PeftError};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -57,7 +57,8 @@ fn common(peft_type: &str, targets: &[String], options: &HfOptions) -> Map<Strin
 }
 
 /// peft.md §5.2's recommended LoRA key set (every key exists from peft 0.10 on).
-pub(crate) fn lora_json(r: usize, alpha: f64, rslora: bool, targets: &[String], options: &HfOptions) -> Value {
+pub(crate) fn lora_json(config: &LoraConfig, targets: &[String], options: &HfOptions) -> Value {
+    let (r, alpha, rslora) = (config.r, config.alpha, config.use_rslora);
     let mut map = common("LORA", targets, options);
     let extra = json!({
         "alpha_pattern": {},
@@ -66,7 +67,7 @@ pub(crate) fn lora_json(r: usize, alpha: f64, rslora: bool, targets: &[String], 
         "layer_replication": null,
         "loftq_config": {},
         "lora_alpha": number(alpha),
-        "lora_dropout": 0.0,
+        "lora_dropout": config.dropout,
         "megatron_config": null,
         "megatron_core": "megatron.core",
         "r": r,

@@ -72,7 +72,7 @@ pub fn export_lora_with<M: Module>(
             F32Tensor::new(b_shape.to_vec(), &b),
         );
     }
-    let mut json = lora_json(config.r, config.alpha, config.use_rslora, &names, options);
+    let mut json = lora_json(config, &names, options);
     let weights = dir.join(ADAPTER_WEIGHTS);
     export_saved(model, options, &mut tensors, &mut json, &weights)?;
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;

@@ -42,9 +42,11 @@ pub struct LoraConfig {
     /// Default `peft`.
     #[serde(default)]
     pub init: LoraInit,
-    /// Must be 0.0 (peft's default). peft drops the LoRA branch's *input*; a Burn
-    /// reparameterization only sees the weight, so dropout would need an insertion point in the
-    /// layer's forward, which plain Burn layers do not have.
+    /// peft's `lora_dropout`, in `[0, 1)`; default 0.0. peft drops the LoRA branch's *input*; a
+    /// Burn reparameterization only sees the weight, so dropout > 0 works only on a
+    /// [`PlasticModel`](plasticity_models::PlasticModel) whose linear points include every adapted
+    /// layer ([`LoraConfig::apply_plastic`], [`LoraDropout`](super::LoraDropout)); with plain
+    /// target patterns (`apply`) it is an error.
     #[serde(default)]
     pub dropout: f64,
     /// Which modules to adapt (peft semantics, see [`TargetModules`]).

@@ -1,20 +1,51 @@
 //! LoRA (Hu et al. 2021; peft `tuners/lora`), peft.md §4.1, on Burn's built-in `LoraAdapter`.
 
 mod config;
+mod dropout;
 
 pub use config::{LoraConfig, LoraInit};
+pub use dropout::{LoraDropout, LoraDropoutHook};
 
 use crate::PeftError;
 use crate::adapter::{AdapterFactory, attach};
 use crate::target::{Selection, select_targets};
 use burn::module::{Lora, LoraAdapter, Module, Param};
 use burn::tensor::{Device, Distribution, Tensor};
+use plasticity_models::PlasticModel;
 
 const METHOD: &str = "LoRA";
 
 impl LoraConfig {
-    /// Freeze `model` and attach a LoRA adapter to each selected Linear weight.
+    /// Freeze `model` and attach a LoRA adapter to each selected Linear weight. `dropout` must
+    /// be 0: see [`apply_plastic`](Self::apply_plastic).
     pub fn apply<M: Module>(&self, model: M) -> Result<M, PeftError> {
+        if self.dropout != 0.0 {
+            return Err(PeftError::Config {
+                method: METHOD,
+                key: "dropout",
+                value: self.dropout.to_string(),
+                reason: "LoRA dropout acts on the layer input, but a Burn reparameterization sees only the weight; \
+                         with plain target patterns use 0.0 (a PlasticModel with linear points supports it through \
+                         LoraConfig::apply_plastic)"
+                    .into(),
+            });
+        }
+        self.apply_weights(model)
+    }
+
+    /// [`apply`](Self::apply) for a [`PlasticModel`], with dropout: when `dropout > 0` every
+    /// adapted layer must be one of the model's linear points, and the returned [`LoraDropout`]
+    /// gives the hook for training forwards (`model.forward_hooked(x, &dropout.hook(&model))`).
+    pub fn apply_plastic<M: PlasticModel>(&self, model: M) -> Result<(M, Option<LoraDropout>), PeftError> {
+        let model = self.apply_weights(model)?;
+        let dropout = LoraDropout::of(self);
+        if let Some(dropout) = &dropout {
+            dropout.check(&model)?;
+        }
+        Ok((model, dropout))
+    }
+
+    fn apply_weights<M: Module>(&self, model: M) -> Result<M, PeftError> {
         let selection = self.check(&model)?;
         let burn_init = matches!(self.init, LoraInit::Burn | LoraInit::Gaussian);
         if burn_init && !self.use_rslora {
@@ -44,14 +75,12 @@ impl LoraConfig {
                 reason: "must be finite".into(),
             });
         }
-        if self.dropout != 0.0 {
+        if !(0.0..1.0).contains(&self.dropout) {
             return Err(PeftError::Config {
                 method: METHOD,
                 key: "dropout",
                 value: self.dropout.to_string(),
-                reason: "LoRA dropout acts on the layer input, but a Burn reparameterization sees only the weight; \
-                         dropout needs an insertion point in the layer's forward. Use 0.0"
-                    .into(),
+                reason: "must be in [0, 1)".into(),
             });
         }
         select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)

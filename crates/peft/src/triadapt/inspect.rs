@@ -3,8 +3,8 @@
 //! reparameterized parameter's base, then `enter_module("triadapt", "Reparameterization")`).
 
 use super::reparam::{TriAdapt, assemble};
-use crate::adapter::as_matrix;
-use burn::module::{Module, ModuleVisitor, Param, ParamId, Reparameterization};
+use crate::adapter::visit_adapter_params;
+use burn::module::{Module, ParamId, Reparameterization};
 use burn::tensor::Tensor;
 use std::collections::BTreeMap;
 
@@ -48,40 +48,17 @@ pub(crate) fn scalar(t: Tensor<1>) -> f32 {
     t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data")[0]
 }
 
-#[derive(Default)]
-struct Collector {
-    stack: Vec<(String, String)>,
-    layers: BTreeMap<String, LayerBlocks>,
-}
-
-impl ModuleVisitor for Collector {
-    fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.stack.push((name.to_string(), container_type.to_string()));
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.stack.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let n = self.stack.len();
-        if D != 2 || n < 4 {
+/// Every TriAdaptLoRA adapter of `model`, by module path (the weight's path minus `.weight`).
+pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
+    let mut layers: BTreeMap<String, LayerBlocks> = BTreeMap::new();
+    visit_adapter_params(model, |found, value| {
+        if found.reparam != TriAdapt::NAME {
             return;
         }
-        let (name, container) = &self.stack[n - 3];
-        if name != TriAdapt::NAME || container != "Reparameterization" {
-            return;
-        }
-        let module = self.stack[..n - 4]
-            .iter()
-            .map(|(s, _)| s.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
-        let layer = self.layers.entry(module).or_default();
-        let value = as_matrix(param.val());
-        match self.stack[n - 2].0.as_str() {
+        let layer = layers.entry(found.module).or_default();
+        match found.field {
             "a" => {
-                layer.first_a.get_or_insert(param.id);
+                layer.first_a.get_or_insert(found.id);
                 layer.a.push(value)
             }
             "b" => layer.b.push(value),
@@ -89,14 +66,8 @@ impl ModuleVisitor for Collector {
             "c_col" => layer.c_col.push(value),
             _ => {}
         }
-    }
-}
-
-/// Every TriAdaptLoRA adapter of `model`, by module path (the weight's path minus `.weight`).
-pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
-    let mut collector = Collector::default();
-    model.visit(&mut collector);
-    collector.layers
+    });
+    layers
 }
 
 /// Increment sizes per adapted module, e.g. `{"hidden.0": [1, 4, 4]}`: the shapes needed to
