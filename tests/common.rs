@@ -6,6 +6,27 @@ use plasticity::burn::tensor::Tensor;
 use plasticity::train::{RunConfig, RunOptions, RunSummary, StopSignal, parse_config, train};
 use std::path::PathBuf;
 
+/// A small, quick MLP run on the bundled data (3 epochs, cosine schedule with warm-up).
+pub const SMALL: &str = r#"
+name = "small"
+seed = 7
+[data]
+valid_size = 500
+train_subset = 3000
+[model]
+kind = "mlp"
+hidden = [64]
+[optimizer]
+kind = "adam"
+lr = 2e-3
+[schedule]
+kind = "cosine"
+warmup_steps = 10
+[train]
+epochs = 3
+batch_size = 64
+"#;
+
 /// The real datasets beside the repository (CI has ../shared next to the clone).
 pub fn shared_data() -> PathBuf {
     let dir = std::env::var_os("PLASTICITY_DATA")

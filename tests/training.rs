@@ -2,52 +2,12 @@
 
 mod common;
 
-use common::{assert_resume_bit_identical, config, param_values, shared_data, temp_dir};
+use common::{SMALL, config, shared_data, temp_dir};
 use plasticity::burn::module::Module;
 use plasticity::burn::nn::{Linear, LinearConfig};
 use plasticity::burn::tensor::{Device, Tensor};
-use plasticity::models::{Activation, ActivationHook, InsertionPoint, MlpConfig, PlasticModel};
-use plasticity::train::{RunOptions, load_model_file, train, train_with};
-
-const SMALL: &str = r#"
-name = "small"
-seed = 7
-[data]
-valid_size = 500
-train_subset = 3000
-[model]
-kind = "mlp"
-hidden = [64]
-[optimizer]
-kind = "adam"
-lr = 2e-3
-[schedule]
-kind = "cosine"
-warmup_steps = 10
-[train]
-epochs = 3
-batch_size = 64
-"#;
-
-fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
-    let device = Device::flex();
-    let model = MlpConfig {
-        hidden: vec![64],
-        ..MlpConfig::default()
-    }
-    .init(&device);
-    param_values(&load_model_file(model, &dir.join("model.bpk")).unwrap())
-}
-
-/// A run stopped after epoch 1 (Ctrl-C path) and resumed ends bit-identical to an
-/// uninterrupted run: same weights, same per-epoch losses.
-#[test]
-fn resume_is_bit_identical() {
-    let full_dir = temp_dir("full");
-    let split_dir = temp_dir("split");
-    assert_resume_bit_identical(&config(SMALL, &full_dir), &config(SMALL, &split_dir));
-    assert_eq!(final_params(&full_dir), final_params(&split_dir));
-}
+use plasticity::models::{Activation, ActivationHook, InsertionPoint, PlasticModel};
+use plasticity::train::{RunOptions, train, train_with};
 
 /// The quickstart config reaches 0.95 test accuracy on the bundled subset.
 #[test]

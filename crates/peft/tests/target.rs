@@ -183,7 +183,10 @@ fn lora_dropout_is_refused_with_the_reason() {
     config.dropout = 0.1;
     let err = config.apply(Tower::new(&device())).expect_err("dropout");
     let err = err.to_string();
-    assert!(err.contains("sees only the weight") && err.contains("linear points"), "{err}");
+    assert!(
+        err.contains("sees only the weight") && err.contains("linear points"),
+        "{err}"
+    );
 }
 
 #[test]

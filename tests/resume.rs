@@ -1,21 +1,48 @@
-//! TriAdaptLoRA resume, in its own test binary: the device RNG is process-wide on flex, so a
-//! bit-identical comparison must not share the process with other training threads.
+//! Resume is bit-identical, in its own test binary with one test: the device RNG (model init,
+//! TriAdaptLoRA's new blocks) is process-wide on flex, so the comparison must not share the
+//! process with other training threads.
 
 mod common;
 #[path = "support/peft.rs"]
 mod peft_support;
 
-use common::{assert_resume_bit_identical, config, param_values, temp_dir};
+use common::{SMALL, assert_resume_bit_identical, config, param_values, temp_dir};
 use peft_support::{BASE, adapted, mlp};
 use plasticity::burn::tensor::Device;
+use plasticity::models::MlpConfig;
 use plasticity::train::commands::load_run_model;
+use plasticity::train::load_model_file;
 use plasticity::train::{RunOptions, train};
+
+#[test]
+fn resumed_runs_are_bit_identical() {
+    plain_mlp_resume();
+    triadapt_resume();
+}
+
+fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
+    let device = Device::flex();
+    let model = MlpConfig {
+        hidden: vec![64],
+        ..MlpConfig::default()
+    }
+    .init(&device);
+    param_values(&load_model_file(model, &dir.join("model.bpk")).unwrap())
+}
+
+/// A run stopped after epoch 1 (Ctrl-C path) and resumed ends bit-identical to an
+/// uninterrupted run: same weights, same per-epoch losses.
+fn plain_mlp_resume() {
+    let full_dir = temp_dir("full");
+    let split_dir = temp_dir("split");
+    assert_resume_bit_identical(&config(SMALL, &full_dir), &config(SMALL, &split_dir));
+    assert_eq!(final_params(&full_dir), final_params(&split_dir));
+}
 
 /// A TriAdaptLoRA run whose ranks grow in every epoch, stopped after epoch 1 and resumed, ends
 /// bit-identical to an uninterrupted one: the checkpoint keeps the grown rank pattern and the
 /// allocator's scores (`rules-<epoch>.json`), and new blocks draw from a per-epoch device seed.
-#[test]
-fn triadapt_resume_is_bit_identical() {
+fn triadapt_resume() {
     let quiet = RunOptions {
         quiet: true,
         ..Default::default()
