@@ -37,7 +37,7 @@ def fmt(x, pct=True):
         return "–"
     return f"{100*x['mean']:.2f} ± {100*x['std']:.2f}" if pct else f"{x['mean']:.3f} ± {x['std']:.3f}"
 
-order = ["frozen", "taugate", "ia3", "miss-bone", "miss-bat", "lora-r4", "lora-r8", "triadapt"]
+order = ["frozen", "taugate", "ia3", "miss-bone", "miss-bat", "lora-r4", "lora-r8", "lora-r8-dropout", "triadapt"]
 lines = ["| method | rotated test acc (%) | upright test acc (%) | trainable params | hard-gate rotated acc (%) | hard-gate active fraction |",
          "|---|---|---|---|---|---|"]
 for k in order + sorted(set(table) - set(order)):

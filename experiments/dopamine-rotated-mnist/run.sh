@@ -15,6 +15,7 @@ declare -A methods=(
   [taugate]='peft={method="taugate"}'
   [lora-r4]='peft={method="lora", r=4, alpha=4.0, target_modules=["hidden.0","hidden.1","output"]}'
   [lora-r8]='peft={method="lora", r=8, alpha=8.0, target_modules=["hidden.0","hidden.1","output"]}'
+  [lora-r8-dropout]='peft={method="lora", r=8, alpha=8.0, dropout=0.1, target_modules=["hidden.0","hidden.1","output"]}'
   [miss-bone]='peft={method="miss", r=8, variant="bone", target_modules=["hidden.0","hidden.1","output"]}'
   [miss-bat]='peft={method="miss", r=8, variant="bat", target_modules=["hidden.0","hidden.1"]}'
   [ia3]='peft={method="ia3", target_modules=["hidden.0","hidden.1","output"]}'

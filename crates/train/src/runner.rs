@@ -11,7 +11,6 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::extension::Extensions;
 use crate::history::History;
 use crate::optim::{build_optimizer, build_schedule};
-use crate::params::count_params;
 use crate::report::{Results, write_report};
 use crate::stopper::{RunStopper, StopSignal};
 use crate::trainee::{TrainContext, Trainee};
@@ -222,8 +221,10 @@ fn run_model<M: PlasticModel>(
     if let Some(from) = &config.init_from {
         model = load_model_file(model, &from.join("model.bpk"))?;
     }
-    // Every parameter initialised before a clone is frozen or reparameterized (burn-0.22 §11.7).
-    let _ = count_params(&model);
+    // Initialise every lazy parameter now: before a clone is frozen or reparameterized
+    // (burn-0.22 §11.7), and from the run seed, not from the per-epoch training stream that the
+    // first step reseeds the device with.
+    let _ = plasticity_peft::ParamCensus::of(&model);
     let resume_epoch = if opts.resume {
         // Checkpoints hold the whole Trainee (model + step count): probe with one, adapted to
         // the shapes each checkpoint needs.
