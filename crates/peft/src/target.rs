@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 /// `target_modules` / `exclude_modules` as peft accepts them.
 ///
 /// * a string is a regex that must match the whole module path (`re.fullmatch`), e.g. `hidden\.\d+`;
-/// * a list holds names: a module matches when its path equals an entry or ends with `.entry`.
+/// * a list holds names: a module matches when its path equals an entry or ends with `.entry`;
+/// * the string `"all-linear"` ([`ALL_LINEAR`]) selects every module with a 2-D weight except the
+///   last one in visiting order (the output head), as peft's shortcut does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TargetModules {
@@ -22,7 +24,17 @@ pub enum TargetModules {
     Names(Vec<String>),
 }
 
+/// peft's special `target_modules` string: every Linear layer except the output layer.
+pub const ALL_LINEAR: &str = "all-linear";
+
 impl TargetModules {
+    /// Whether this is peft's `"all-linear"`: every module with a 2-D weight except the last one
+    /// in the model's visiting order, taken to be the output head (peft skips `lm_head` or the
+    /// classifier head the same way).
+    pub fn is_all_linear(&self) -> bool {
+        matches!(self, Self::Regex(p) if p == ALL_LINEAR)
+    }
+
     /// The patterns that must each select at least one module (the regex, or every name).
     pub fn patterns(&self) -> Vec<String> {
         match self {
@@ -146,7 +158,19 @@ pub fn select_targets<M: Module>(
             module.map(|m| (m.to_string(), p.shape.clone()))
         })
         .collect();
-    let include = target_modules.compile(method)?;
+    let all_linear = target_modules.is_all_linear();
+    let include = match all_linear {
+        // Every 2-D weight but the last one in visiting order (the output head).
+        true => {
+            let linear: Vec<String> = candidates
+                .iter()
+                .filter(|(_, shape)| shape.len() == 2)
+                .map(|(m, _)| m.clone())
+                .collect();
+            Matcher::Names(linear[..linear.len().saturating_sub(1)].to_vec())
+        }
+        false => target_modules.compile(method)?,
+    };
     let exclude = exclude_modules.map(|e| e.compile(method)).transpose()?;
     let available = || {
         candidates
@@ -156,7 +180,11 @@ pub fn select_targets<M: Module>(
             .join(", ")
     };
 
-    if let Some(pattern) = target_modules.first_unmatched(method, candidates.iter().map(|(m, _)| m.as_str()))? {
+    let unmatched = match all_linear {
+        true => None,
+        false => target_modules.first_unmatched(method, candidates.iter().map(|(m, _)| m.as_str()))?,
+    };
+    if let Some(pattern) = unmatched {
         return Err(PeftError::NoMatch {
             method,
             pattern,

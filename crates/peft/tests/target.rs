@@ -38,6 +38,24 @@ fn regex_is_a_full_match_on_the_module_path() {
 }
 
 #[test]
+fn all_linear_selects_every_linear_but_the_output_head() {
+    assert_eq!(
+        selected(regex("all-linear"), None),
+        [
+            "encoder",
+            "blocks.0.proj",
+            "blocks.0.gate",
+            "blocks.1.proj",
+            "blocks.1.gate"
+        ]
+    );
+    assert_eq!(
+        selected(regex("all-linear"), Some(names(&["gate"]))),
+        ["encoder", "blocks.0.proj", "blocks.1.proj"]
+    );
+}
+
+#[test]
 fn names_match_exactly_or_as_a_dotted_suffix() {
     assert_eq!(
         selected(names(&["gate", "head"]), None),
