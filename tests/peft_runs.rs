@@ -195,3 +195,24 @@ fn lora_dropout_run_trains_through_the_hook() {
         serde_json::from_str(&std::fs::read_to_string(out.join("adapter/adapter_config.json")).unwrap()).unwrap();
     assert_eq!(json["lora_dropout"], serde_json::json!(0.3));
 }
+
+/// `modules_to_save` with TauGate: the gates and the head train, the hidden layers stay the base
+/// run's, and the head goes to `saved.bpk` beside `gates.bpk`.
+#[test]
+fn taugate_run_with_saved_head() {
+    let runs = base_then_adapted("gate-saved", "method = \"taugate\"\nmodules_to_save = [\"output\"]");
+    assert_eq!(
+        runs.run.results.parameters.trainable,
+        2 * (32 + 32) + (32 * 10 + 10),
+        "gates plus the whole head"
+    );
+    let base = load_model_file(mlp(), &runs.base_dir.join("model.bpk")).unwrap();
+    let model = load_model_file(mlp(), &runs.dir.join("model.bpk")).unwrap();
+    assert_eq!(param_values(&model.hidden), param_values(&base.hidden));
+    assert_ne!(param_values(&model.output), param_values(&base.output));
+    let saved = plasticity::burn::store::ModuleRecord::load(runs.dir.join("saved.bpk"))
+        .unwrap()
+        .allow_partial(true);
+    let rebuilt = base.try_load_record(saved).unwrap();
+    assert_eq!(param_values(&rebuilt), param_values(&model));
+}
