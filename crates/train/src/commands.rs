@@ -25,8 +25,8 @@ pub trait RunModelTask {
 /// the config's device (without autodiff) and hands it to `task`.
 pub fn with_run_model<T: RunModelTask>(run: &Path, config: &RunConfig, task: T) -> Result<T::Output> {
     let device = parse_device(&config.device)
-        .map_err(|e| TrainError::Device(e.to_string()))?
-        .device();
+        .and_then(|choice| choice.open())
+        .map_err(|e| TrainError::Device(e.to_string()))?;
     struct Loaded<'a, T> {
         run: &'a Path,
         config: &'a RunConfig,

@@ -1,7 +1,9 @@
 //! `--device` / `device =`: picks among the backends compiled in by cargo features.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
 
 /// A parsed device name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +22,10 @@ pub enum DeviceError {
         "device `{name}` is not compiled in; rebuild with `--features {feature}` (for example `cargo run --release -p plasticity-cli --features {feature} -- ...`)"
     )]
     NotCompiled { name: String, feature: &'static str },
+    #[error(
+        "device `{name}` cannot be used: {reason} (is a GPU driver for this backend installed? `--device flex` runs on the CPU)"
+    )]
+    Unavailable { name: String, reason: String },
 }
 
 impl fmt::Display for DeviceChoice {
@@ -65,6 +71,21 @@ pub fn parse_device(name: &str) -> Result<DeviceChoice, DeviceError> {
 }
 
 impl DeviceChoice {
+    /// The Burn device (without autodiff), checked usable: for a GPU backend one tiny operation
+    /// runs first, so that a missing adapter or driver is a [`DeviceError::Unavailable`] instead
+    /// of the panic Burn's device thread raises.
+    pub fn open(self) -> Result<Device, DeviceError> {
+        let device = self.device();
+        if matches!(self, Self::Flex | Self::Ndarray) {
+            return Ok(device);
+        }
+        probe(&device).map_err(|reason| DeviceError::Unavailable {
+            name: self.to_string(),
+            reason,
+        })?;
+        Ok(device)
+    }
+
     /// The Burn device (without autodiff).
     #[allow(unreachable_code, unused_variables)]
     pub fn device(self) -> Device {
@@ -93,6 +114,37 @@ fn wgpu_kind(index: usize) -> burn::tensor::DeviceKind {
         burn::tensor::DeviceKind::DefaultDevice
     } else {
         burn::tensor::DeviceKind::DiscreteGpu(index)
+    }
+}
+
+/// Runs one small operation on `device`. Burn acquires a GPU lazily, on a device thread that
+/// panics when it finds no adapter or driver; that panic (and the caller's, which follows) is
+/// caught here, silently, and its message returned.
+fn probe(device: &Device) -> Result<(), String> {
+    static FIRST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        if let Ok(mut first) = FIRST_PANIC.lock() {
+            first.get_or_insert(message);
+        }
+    }));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Tensor::<1>::ones([1], device).sum().into_scalar::<f32>()
+    }));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(_) => Ok(()),
+        Err(_) => Err(FIRST_PANIC
+            .lock()
+            .ok()
+            .and_then(|mut first| first.take())
+            .unwrap_or_else(|| "the device failed".into())),
     }
 }
 

@@ -14,7 +14,8 @@ pub enum TrainError {
     Io { path: PathBuf, message: String },
     #[error("checkpoint {path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
-    #[error("device `{0}`")]
+    /// A device that is unknown, not compiled in, or cannot be used (the message names it).
+    #[error("{0}")]
     Device(String),
     /// The run stopped: a NaN or infinite loss, a failed checkpoint write, a data error.
     #[error("{0}")]

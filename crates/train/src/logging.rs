@@ -42,10 +42,12 @@ impl<'a> MakeWriter<'a> for RunLogWriter {
 /// `RUST_LOG` overrides the stderr level. The run log always records info and above.
 pub fn init_logging(verbosity: i8) {
     // At the default level, Burn's trainer stays quiet: the errors it logs come back to us in
-    // its `LearningResult` and are printed once, as the command's one-line error.
+    // its `LearningResult` and are printed once, as the command's one-line error. So does
+    // cubecl's warning about a panicked device thread: a GPU that cannot be acquired comes back
+    // as `DeviceError::Unavailable`.
     let level = match verbosity {
         i8::MIN..=-1 => "error,burn_train=off",
-        0 => "warn,burn_train=off",
+        0 => "warn,burn_train=off,cubecl_common::device=error",
         1 => "info",
         _ => "debug",
     };

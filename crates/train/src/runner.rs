@@ -91,8 +91,8 @@ pub fn train_with<M: PlasticModel>(
 /// The config's device with autodiff, seeded: models are created on it, as Burn's trainer expects.
 pub fn training_device(config: &RunConfig) -> Result<Device> {
     let device = parse_device(&config.device)
-        .map_err(|e| TrainError::Device(e.to_string()))?
-        .device();
+        .and_then(|choice| choice.open())
+        .map_err(|e| TrainError::Device(e.to_string()))?;
     device.seed(config.seed);
     Ok(device.autodiff())
 }
