@@ -8,7 +8,8 @@
 //! * `plain`: the plain Burn loop ([`plain_step`] with `AdamConfig::new().init()`);
 //! * `trainee`: plasticity's `Trainee` `TrainStep::step` + `optimize` ([`trainee_step`]);
 //! * `+fused`: [`FusedAdam`] instead of Burn's `Adam`;
-//! * `+malloc`: after [`tune_malloc`] (glibc keeps freed buffers instead of unmapping them);
+//! * `+malloc`: after `plasticity_train::device::tune_cpu_process` (glibc keeps freed buffers
+//!   instead of unmapping them);
 //! * `+ftz`: in a child process that flushes denormals to zero ([`flush_denormals`]).
 //!
 //! Batches are generated before timing; each timed repeat runs `steps` steps and ends with
@@ -25,24 +26,21 @@
 //! zero; the flags must be set before any worker thread starts, so the bench re-runs itself
 //! with `--ftz` for them and merges that child's results.
 
+mod common;
+
+use common::{BATCH, BATCHES, CLASSES, INPUT, LR, batches, median, model};
+
 use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use burn::train::{Interrupter, TrainStep};
 use plasticity_data::ClassBatch;
-use plasticity_models::{Activation, Mlp, MlpConfig, PlasticModel};
+use plasticity_models::{Mlp, PlasticModel};
 use plasticity_train::history::History;
 use plasticity_train::{Extensions, TrainContext, Trainee};
 use std::sync::Arc;
 use std::time::Instant;
-
-const BATCH: usize = 128;
-const INPUT: usize = 784;
-const CLASSES: usize = 10;
-const LR: f64 = 1e-3;
-/// Distinct pre-generated batches, used in turn.
-const BATCHES: usize = 4;
 
 struct Options {
     steps: usize,
@@ -85,39 +83,6 @@ fn options() -> Options {
         }
     }
     o
-}
-
-fn model(device: &Device) -> Mlp {
-    MlpConfig {
-        input: INPUT,
-        hidden: vec![256, 256],
-        classes: CLASSES,
-        activation: Activation::Relu,
-    }
-    .init(device)
-}
-
-/// Fixed pseudo-random batches (a small LCG: identical on every backend and run).
-fn batches(device: &Device) -> Vec<ClassBatch> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as u32
-    };
-    (0..BATCHES)
-        .map(|_| {
-            let x: Vec<f32> = (0..BATCH * INPUT)
-                .map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0)
-                .collect();
-            let y: Vec<i64> = (0..BATCH).map(|_| (next() % CLASSES as u32) as i64).collect();
-            ClassBatch {
-                images: Tensor::<2>::from_data(TensorData::new(x, [BATCH, INPUT]), device),
-                targets: Tensor::<1, Int>::from_data(TensorData::new(y, [BATCH]), device),
-            }
-        })
-        .collect()
 }
 
 /// Sets the x86 flush-to-zero and denormals-are-zero flags of this thread (threads it creates
@@ -275,26 +240,6 @@ fn fused_adam() -> ModuleOptimizer {
     FusedAdam::default().into()
 }
 
-/// Keeps freed tensor buffers in the heap instead of returning them to the kernel. With glibc's
-/// defaults, buffers of a few hundred KiB are trimmed/unmapped when freed and page-faulted back
-/// (zeroed by the kernel) when the next step allocates them again. Same effect as
-/// `GLIBC_TUNABLES=glibc.malloc.trim_threshold=33554432:glibc.malloc.mmap_threshold=33554432`.
-fn tune_malloc() -> bool {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        const M_TRIM_THRESHOLD: i32 = -1;
-        const M_MMAP_THRESHOLD: i32 = -3;
-        // 32 MiB is glibc's largest mmap threshold; setting either value also turns off the
-        // dynamic threshold adjustment.
-        unsafe { mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 }
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    false
-}
-
 /// Largest |difference| of the logits after `steps` steps of Burn's Adam and of [`FusedAdam`]
 /// from the same initial weights.
 fn fused_adam_difference(device: &Device, steps: usize) -> f32 {
@@ -318,17 +263,6 @@ struct Measured {
     variant: String,
     about: &'static str,
     repeats: Vec<f64>,
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// Warm up, then time `repeats` runs of `steps` steps; returns steps/s of each repeat.
@@ -512,9 +446,9 @@ fn main() {
         }
     }
 
-    // Pass 2, after `tune_malloc` (it cannot be undone within the process, hence the order).
+    // Pass 2, after `tune_cpu_process` (it cannot be undone within the process, hence the order).
     let pass_2 = ["plain+malloc", "plain+malloc+fused", "trainee+malloc+fused"];
-    let malloc_tuned = pass_2.iter().any(|v| wanted(v)) && tune_malloc();
+    let malloc_tuned = pass_2.iter().any(|v| wanted(v)) && plasticity_train::device::tune_cpu_process();
     let mut fused_adam_max_diff = Vec::new();
     for (backend, device) in devices.iter().filter(|_| malloc_tuned) {
         if wanted("plain+malloc") {

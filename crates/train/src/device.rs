@@ -153,8 +153,9 @@ fn probe(device: &Device) -> Result<(), String> {
 /// glibc's malloc returns freed buffers above 128 KiB to the kernel, so every step's tensors
 /// are fresh pages: a profile of the train-step benchmark spent 28% of the time in page faults
 /// and zeroing. Raising the trim and mmap thresholds keeps those buffers in the process:
-/// +46% steps/s on the MLP benchmark (docs/benchmarks.md). Numerics are unchanged.
-pub fn tune_cpu_process() {
+/// +46% steps/s on the MLP benchmark (docs/benchmarks.md). Numerics are unchanged. Returns
+/// whether the thresholds were set (glibc on Linux only).
+pub fn tune_cpu_process() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         unsafe extern "C" {
@@ -163,9 +164,10 @@ pub fn tune_cpu_process() {
         const M_TRIM_THRESHOLD: i32 = -1;
         const M_MMAP_THRESHOLD: i32 = -3;
         // SAFETY: mallopt only changes allocator thresholds; it is called before other threads exist.
-        unsafe {
-            mallopt(M_TRIM_THRESHOLD, 64 << 20);
-            mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        }
+        // 32 MiB is glibc's largest mmap threshold; setting either value also turns off the
+        // dynamic threshold adjustment.
+        unsafe { mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 }
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
 }

@@ -323,7 +323,7 @@ fn run_model<M: PlasticModel>(
     };
     let trainee = Trainee::new(model, gates, ctx.clone(), device);
     let params = crate::params::count_trainee_params(&trainee);
-
+    let adapters_at_start = plasticity_peft::ParamCensus::of(&trainee.model).adapter_parameters();
     let optim = match custom_optimizer {
         Some(optim) => optim,
         None => build_optimizer(&config.optimizer)?,
@@ -397,22 +397,12 @@ fn run_model<M: PlasticModel>(
         .map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
     let trainee = result.model;
     crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
-    let mut params = params;
-    if let Some(crate::peft::PeftMethod::Triadapt(_)) = config.peft_method() {
-        // Ranks grew during training: count the final adapters (all of them train).
-        let census = plasticity_peft::ParamCensus::of(&trainee.model);
-        let saved_names = config.peft.as_ref().map_or(&[][..], |p| &p.modules_to_save[..]);
-        let saved: usize = plasticity_peft::saved_params(&trainee.model, saved_names)
-            .map_err(|e| TrainError::config("peft.modules_to_save", e.to_string()))?
-            .iter()
-            .filter_map(|p| census.params.iter().find(|e| e.id == p.id))
-            .map(|e| e.shape.iter().product::<usize>())
-            .sum();
-        params = crate::params::ParamCounts {
-            trainable: census.adapter_parameters() + saved,
-            total: census.total_parameters(),
-        };
-    }
+    // TriAdaptLoRA's ranks grow during training: add what grew (every adapter trains).
+    let grown = plasticity_peft::ParamCensus::of(&trainee.model).adapter_parameters() - adapters_at_start;
+    let params = crate::params::ParamCounts {
+        trainable: params.trainable + grown,
+        total: params.total + grown,
+    };
 
     let inner = device.clone().inner();
     let test: Option<Evaluation> = match config.train.test {

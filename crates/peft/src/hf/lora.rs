@@ -1,9 +1,9 @@
 //! LoRA adapter directories: `lora_A.weight [r, d_in] = aᵀ`, `lora_B.weight [d_out, r] = bᵀ`.
 
 use super::collect::{Found, adapted};
-use super::config_json::{ConfigFile, lora_json, to_python_json};
-use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, transpose, write_safetensors};
-use super::saved::{export_saved, import_saved, saved_names};
+use super::config_json::{ConfigFile, lora_json};
+use super::io::{F32Tensor, TensorFile, f32_values, transpose};
+use super::saved::{load_adapter_dir, saved_names, write_adapter_dir};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::saved::exclusion;
 use crate::{LoraConfig, PeftError};
@@ -72,13 +72,7 @@ pub fn export_lora_with<M: Module>(
             F32Tensor::new(b_shape.to_vec(), &b),
         );
     }
-    let mut json = lora_json(config, &names, options);
-    let weights = dir.join(ADAPTER_WEIGHTS);
-    export_saved(model, options, &mut tensors, &mut json, &weights)?;
-    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    write_safetensors(&weights, &tensors)?;
-    let path = dir.join(ADAPTER_CONFIG);
-    std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
+    write_adapter_dir(model, dir, options, tensors, lora_json(config, &names, options))
 }
 
 fn mismatch(param: &str, found: &str) -> PeftError {
@@ -146,8 +140,5 @@ pub fn import_lora_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
             transpose(&b, d_out, r),
         ));
     }
-    let path = weights.path.clone();
-    let model = import_saved(model, &saved, &mut weights, options)?;
-    weights.finish()?;
-    load_params(model, entries, &path)
+    load_adapter_dir(model, entries, weights, &saved, options)
 }

@@ -2,9 +2,9 @@
 //! orientation (bone `[r, d_out]`, mini `[r, mini_r]`, bat `[d_out/r, r, r]`).
 
 use super::collect::{Found, adapted};
-use super::config_json::{ConfigFile, miss_json, to_python_json};
-use super::io::{F32Tensor, TensorFile, f32_values, file_error, load_params, write_safetensors};
-use super::saved::{export_saved, import_saved, saved_names};
+use super::config_json::{ConfigFile, miss_json};
+use super::io::{F32Tensor, TensorFile, f32_values, file_error};
+use super::saved::{load_adapter_dir, saved_names, write_adapter_dir};
 use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::saved::exclusion;
 use crate::{MissConfig, MissVariant, PeftError};
@@ -81,18 +81,13 @@ pub fn export_miss_with<M: Module>(
         return Err(mismatch("(model)", config.variant, "no MiSS adapter"));
     }
     let names = options.hf_names(&modules)?;
-    let mut tensors: BTreeMap<String, F32Tensor> = names
+    let tensors: BTreeMap<String, F32Tensor> = names
         .iter()
         .zip(blocks)
         .map(|(name, block)| (format!("{KEY_PREFIX}{name}.miss_block"), block))
         .collect();
-    let mut json = miss_json(config.r, config.mini_r, init_weights(config.variant), &names, options);
-    let weights = dir.join(ADAPTER_WEIGHTS);
-    export_saved(model, options, &mut tensors, &mut json, &weights)?;
-    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    write_safetensors(&weights, &tensors)?;
-    let path = dir.join(ADAPTER_CONFIG);
-    std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
+    let json = miss_json(config.r, config.mini_r, init_weights(config.variant), &names, options);
+    write_adapter_dir(model, dir, options, tensors, json)
 }
 
 fn mismatch(param: &str, variant: MissVariant, found: &str) -> PeftError {
@@ -144,8 +139,5 @@ pub fn import_miss_with<M: Module>(base_model: M, dir: impl AsRef<Path>, options
         let values = weights.take(&key, &shape)?;
         entries.push((format!("{}.miss.b", entry.param), shape, values));
     }
-    let path = weights.path.clone();
-    let model = import_saved(model, &saved, &mut weights, options)?;
-    weights.finish()?;
-    load_params(model, entries, &path)
+    load_adapter_dir(model, entries, weights, &saved, options)
 }

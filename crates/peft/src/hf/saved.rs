@@ -1,12 +1,13 @@
 //! `modules_to_save` in peft adapter directories: each parameter of a saved module is written as
 //! `base_model.model.<M>.<param>` in PyTorch layout (`base_model.model.output.weight` `[out, in]`),
 //! as peft saves the trained copy of a `ModulesToSaveWrapper`, and `adapter_config.json` lists the
-//! exported module names under `modules_to_save` (null when there are none).
+//! exported module names under `modules_to_save` (null when there are none). Also the writing
+//! and loading of a whole adapter directory, which every format (LoRA, MiSS) ends with.
 
 use super::base::{apply_pytorch, pytorch_tensors};
-use super::config_json::ConfigFile;
-use super::io::{F32Tensor, TensorFile};
-use super::{HfOptions, KEY_PREFIX};
+use super::config_json::{ConfigFile, to_python_json};
+use super::io::{F32Tensor, TensorFile, file_error, load_params, write_safetensors};
+use super::{ADAPTER_CONFIG, ADAPTER_WEIGHTS, HfOptions, KEY_PREFIX};
 use crate::PeftError;
 use crate::saved::{SavedParam, saved_params};
 use burn::module::Module;
@@ -19,9 +20,42 @@ fn key(param: &SavedParam, options: &HfOptions) -> String {
     format!("{KEY_PREFIX}{}.{}", options.hf_name(&param.module), param.field())
 }
 
+/// Writes the adapter directory `dir`: `tensors` and the parameters of
+/// `options.modules_to_save` to `adapter_model.safetensors`, and `json` (with the saved modules'
+/// names) to `adapter_config.json`.
+pub(crate) fn write_adapter_dir<M: Module>(
+    model: &M,
+    dir: &Path,
+    options: &HfOptions,
+    mut tensors: BTreeMap<String, F32Tensor>,
+    mut json: Value,
+) -> Result<(), PeftError> {
+    let weights = dir.join(ADAPTER_WEIGHTS);
+    export_saved(model, options, &mut tensors, &mut json, &weights)?;
+    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+    write_safetensors(&weights, &tensors)?;
+    let path = dir.join(ADAPTER_CONFIG);
+    std::fs::write(&path, to_python_json(&json)).map_err(|e| file_error(&path, e))
+}
+
+/// Loads the adapter `entries` (parameter path, Burn-layout shape, values, taken from
+/// `weights`) and the saved modules `saved` into `model`; every tensor of the file must be used.
+pub(crate) fn load_adapter_dir<M: Module>(
+    model: M,
+    entries: Vec<(String, Vec<usize>, Vec<f32>)>,
+    mut weights: TensorFile,
+    saved: &[String],
+    options: &HfOptions,
+) -> Result<M, PeftError> {
+    let path = weights.path.clone();
+    let model = import_saved(model, saved, &mut weights, options)?;
+    weights.finish()?;
+    load_params(model, entries, &path)
+}
+
 /// Adds the parameters of `options.modules_to_save` to `tensors` and their exported module names
 /// to `json` (an `adapter_config.json` object).
-pub(crate) fn export_saved<M: Module>(
+fn export_saved<M: Module>(
     model: &M,
     options: &HfOptions,
     tensors: &mut BTreeMap<String, F32Tensor>,
@@ -66,7 +100,7 @@ pub(crate) fn saved_names(file: &ConfigFile, options: &HfOptions) -> Result<Vec<
 }
 
 /// Loads the saved modules `names` from `weights` into `model` (Linear weights transposed back).
-pub(crate) fn import_saved<M: Module>(
+fn import_saved<M: Module>(
     model: M,
     names: &[String],
     weights: &mut TensorFile,
