@@ -20,15 +20,6 @@ pub struct PeftConfig {
     pub modules_to_save: Vec<String>,
 }
 
-impl From<PeftMethod> for PeftConfig {
-    fn from(method: PeftMethod) -> Self {
-        Self {
-            method,
-            modules_to_save: Vec::new(),
-        }
-    }
-}
-
 /// `[peft] method = "taugate" | "miss" | "lora" | "ia3"` plus that method's options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
@@ -89,8 +80,7 @@ pub fn attach<M: PlasticModel>(model: M, peft: &PeftConfig, device: &Device) -> 
     attach_shaped(model, peft, None, device)
 }
 
-/// TriAdaptLoRA's grown ranks: increment sizes per adapted module (`rank_pattern.json`).
-pub type RankPattern = std::collections::BTreeMap<String, Vec<usize>>;
+pub use plasticity_peft::triadapt::RankPattern;
 
 /// [`attach`], with TriAdaptLoRA's adapters built to a grown `pattern` (from `rank_pattern.json`
 /// or a checkpoint) so that a record of the grown model loads. Other methods ignore `pattern`.

@@ -70,10 +70,14 @@ pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
     layers
 }
 
-/// Increment sizes per adapted module, e.g. `{"hidden.0": [1, 4, 4]}`: the shapes needed to
-/// rebuild the adapters ([`apply_with_pattern`](super::TriAdaptConfig::apply_with_pattern)) before
-/// loading a record. Store it next to the checkpoint (the source keeps it in the config).
-pub fn rank_pattern<M: Module>(model: &M) -> BTreeMap<String, Vec<usize>> {
+/// TriAdaptLoRA's grown ranks: the increment sizes per adapted module path, e.g.
+/// `{"hidden.0": [1, 4, 4]}` (`rank_pattern.json`).
+pub type RankPattern = BTreeMap<String, Vec<usize>>;
+
+/// The [`RankPattern`] of `model`: the shapes needed to rebuild the adapters ([`apply_with_pattern`](super::TriAdaptConfig::apply_with_pattern)) before
+/// loading a record. Runs store it with every checkpoint and as `rank_pattern.json` (the source
+/// keeps it in the config).
+pub fn rank_pattern<M: Module>(model: &M) -> RankPattern {
     layers(model).into_iter().map(|(m, l)| (m, l.sizes())).collect()
 }
 

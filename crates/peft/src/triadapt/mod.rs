@@ -25,7 +25,7 @@ mod tests;
 
 pub use allocator::{RankAllocator, grow, schedule_count, select_by_threshold};
 pub use config::{RankGrowth, TriAdaptConfig};
-pub use inspect::{LayerBlocks, layers, orthogonality_penalty, rank_pattern};
+pub use inspect::{LayerBlocks, RankPattern, layers, orthogonality_penalty, rank_pattern};
 pub use reparam::{TriAdapt, assemble, unmerge_triadapt};
 
 use crate::PeftError;
@@ -47,11 +47,7 @@ impl TriAdaptConfig {
     /// Like [`apply`](Self::apply), but every adapter gets the increment sizes of `pattern`
     /// (from [`rank_pattern`]; A, B random and C zero until a record is loaded). The pattern must
     /// name exactly the selected modules.
-    pub fn apply_with_pattern<M: Module>(
-        &self,
-        model: M,
-        pattern: &BTreeMap<String, Vec<usize>>,
-    ) -> Result<M, PeftError> {
+    pub fn apply_with_pattern<M: Module>(&self, model: M, pattern: &RankPattern) -> Result<M, PeftError> {
         let selection = self.check(&model)?;
         let mut selected = selection.modules.clone();
         selected.sort();
@@ -96,7 +92,7 @@ impl TriAdaptConfig {
         select_targets(model, METHOD, &self.target_modules, self.exclude_modules.as_ref(), true)
     }
 
-    fn factory(&self, pattern: BTreeMap<String, Vec<usize>>) -> TriAdaptFactory {
+    fn factory(&self, pattern: RankPattern) -> TriAdaptFactory {
         TriAdaptFactory {
             pattern,
             init_rank: self.init_rank,
@@ -107,7 +103,7 @@ impl TriAdaptConfig {
 }
 
 struct TriAdaptFactory {
-    pattern: BTreeMap<String, Vec<usize>>,
+    pattern: RankPattern,
     init_rank: usize,
     scaling: f64,
     std: f64,
