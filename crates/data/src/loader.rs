@@ -1,8 +1,9 @@
-//! Burn [`DataLoader`]s over an [`ImageSet`]: an epoch-keyed shuffling loader for training and
-//! a sequential one for validation and test.
+//! Burn [`DataLoader`]s over any [`ExampleSet`]: an epoch-keyed shuffling loader for training
+//! and a sequential one for validation and test.
 //!
-//! Batches are gathered straight from `ImageSet::features` into one `Vec<f32>` and uploaded with
-//! a single `Tensor::from_data` call per batch (no per-example tensors, no `Batcher` round trip).
+//! Image batches are gathered straight from `ImageSet::features` into one `Vec<f32>` and
+//! uploaded with a single `Tensor::from_data` call per batch (no per-example tensors, no
+//! `Batcher` round trip).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,13 +15,7 @@ use burn::prelude::*;
 use crate::DataError;
 use crate::rng::{mix, permutation};
 use crate::set::ImageSet;
-
-/// A classification batch: `images` is `[batch, rows * cols]`, `targets` is `[batch]` (class ids).
-#[derive(Clone, Debug)]
-pub struct ClassBatch {
-    pub images: Tensor<2>,
-    pub targets: Tensor<1, Int>,
-}
+use plasticity_core::{Batch, ClassBatch, ExampleSet, Examples, Input};
 
 /// Builds one batch from the examples at `indices` of `set`.
 pub fn make_batch(set: &ImageSet, indices: &[usize], device: &Device) -> ClassBatch {
@@ -36,8 +31,23 @@ pub fn make_batch(set: &ImageSet, indices: &[usize], device: &Device) -> ClassBa
     }
     let n = targets.len();
     ClassBatch {
-        images: Tensor::<2>::from_data(TensorData::new(features, [n, dim]), device),
+        input: Tensor::<2>::from_data(TensorData::new(features, [n, dim]), device),
         targets: Tensor::<1, Int>::from_data(TensorData::new(targets, [n]), device),
+    }
+}
+
+impl ExampleSet<Tensor<2>> for ImageSet {
+    fn len(&self) -> usize {
+        ImageSet::len(self)
+    }
+    fn batch(&self, indices: &[usize], device: &Device) -> ClassBatch {
+        make_batch(self, indices, device)
+    }
+    fn label(&self, index: usize) -> usize {
+        self.labels.get(index).map_or(0, |&l| usize::from(l))
+    }
+    fn num_classes(&self) -> usize {
+        self.num_classes
     }
 }
 
@@ -62,9 +72,9 @@ fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<(), Da
 /// [`DataLoader::slice`] (made by Burn's multi-device strategies, one per device) restricts the
 /// epoch order to positions `start..end` and gets its own counter starting at the current
 /// epoch, so each per-device slice advances once per epoch and the slices partition the epoch.
-#[derive(Clone, Debug)]
-pub struct EpochShuffleLoader {
-    set: Arc<ImageSet>,
+#[derive(Clone)]
+pub struct EpochShuffleLoader<I: Input> {
+    set: Examples<I>,
     batch_size: usize,
     seed: u64,
     epoch: Arc<AtomicUsize>,
@@ -73,10 +83,10 @@ pub struct EpochShuffleLoader {
     device: Device,
 }
 
-impl EpochShuffleLoader {
+impl<I: Input> EpochShuffleLoader<I> {
     /// Errors if `batch_size` is 0.
     pub fn new(
-        set: Arc<ImageSet>,
+        set: Examples<I>,
         batch_size: usize,
         seed: u64,
         first_epoch: usize,
@@ -110,13 +120,13 @@ impl EpochShuffleLoader {
     }
 }
 
-impl DataLoader<ClassBatch> for EpochShuffleLoader {
-    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ClassBatch> + 'a> {
+impl<I: Input> DataLoader<Batch<I>> for EpochShuffleLoader<I> {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<Batch<I>> + 'a> {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst);
         let order = self.epoch_order(epoch);
         let (start, end) = self.range;
         Box::new(BatchIter {
-            set: &self.set,
+            set: self.set.as_ref(),
             order: order[start..end].to_vec(),
             batch_size: self.batch_size,
             position: 0,
@@ -128,13 +138,13 @@ impl DataLoader<ClassBatch> for EpochShuffleLoader {
         self.range.1 - self.range.0
     }
 
-    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ClassBatch>> {
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<Batch<I>>> {
         let mut copy = self.clone();
         copy.device = device.clone();
         Arc::new(copy)
     }
 
-    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ClassBatch>> {
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<Batch<I>>> {
         let mut copy = self.clone();
         copy.range = sub_range(self.range, start, end);
         copy.epoch = Arc::new(AtomicUsize::new(self.next_epoch()));
@@ -143,17 +153,17 @@ impl DataLoader<ClassBatch> for EpochShuffleLoader {
 }
 
 /// Loader in dataset order, for validation and test. Every `iter()` yields the same batches.
-#[derive(Clone, Debug)]
-pub struct SequentialLoader {
-    set: Arc<ImageSet>,
+#[derive(Clone)]
+pub struct SequentialLoader<I: Input> {
+    set: Examples<I>,
     batch_size: usize,
     range: (usize, usize),
     device: Device,
 }
 
-impl SequentialLoader {
+impl<I: Input> SequentialLoader<I> {
     /// Errors if `batch_size` is 0.
-    pub fn new(set: Arc<ImageSet>, batch_size: usize, device: Device) -> Result<Self, DataError> {
+    pub fn new(set: Examples<I>, batch_size: usize, device: Device) -> Result<Self, DataError> {
         check_batch_size("SequentialLoader::new", batch_size)?;
         let range = (0, set.len());
         Ok(SequentialLoader {
@@ -165,10 +175,10 @@ impl SequentialLoader {
     }
 }
 
-impl DataLoader<ClassBatch> for SequentialLoader {
-    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ClassBatch> + 'a> {
+impl<I: Input> DataLoader<Batch<I>> for SequentialLoader<I> {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<Batch<I>> + 'a> {
         Box::new(BatchIter {
-            set: &self.set,
+            set: self.set.as_ref(),
             order: (self.range.0..self.range.1).collect(),
             batch_size: self.batch_size,
             position: 0,
@@ -180,13 +190,13 @@ impl DataLoader<ClassBatch> for SequentialLoader {
         self.range.1 - self.range.0
     }
 
-    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ClassBatch>> {
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<Batch<I>>> {
         let mut copy = self.clone();
         copy.device = device.clone();
         Arc::new(copy)
     }
 
-    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ClassBatch>> {
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<Batch<I>>> {
         let mut copy = self.clone();
         copy.range = sub_range(self.range, start, end);
         Arc::new(copy)
@@ -202,29 +212,29 @@ fn sub_range(range: (usize, usize), start: usize, end: usize) -> (usize, usize) 
 }
 
 /// Yields consecutive chunks of `order` as batches.
-struct BatchIter<'a> {
-    set: &'a ImageSet,
+struct BatchIter<'a, I: Input> {
+    set: &'a dyn ExampleSet<I>,
     order: Vec<usize>,
     batch_size: usize,
     position: usize,
     device: &'a Device,
 }
 
-impl Iterator for BatchIter<'_> {
-    type Item = Result<ClassBatch, DatasetError>;
+impl<I: Input> Iterator for BatchIter<'_, I> {
+    type Item = Result<Batch<I>, DatasetError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.position >= self.order.len() {
             return None;
         }
         let end = (self.position + self.batch_size).min(self.order.len());
-        let batch = make_batch(self.set, &self.order[self.position..end], self.device);
+        let batch = self.set.batch(&self.order[self.position..end], self.device);
         self.position = end;
         Some(Ok(batch))
     }
 }
 
-impl DataLoaderIterator<ClassBatch> for BatchIter<'_> {
+impl<I: Input> DataLoaderIterator<Batch<I>> for BatchIter<'_, I> {
     fn progress(&self) -> Progress {
         Progress::new(self.position, self.order.len(), None)
     }

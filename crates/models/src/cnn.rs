@@ -1,6 +1,6 @@
 //! A small LeNet-style CNN for 28×28 single-channel images.
 
-use crate::{Activation, ActivationHook, InsertionPoint, PlasticModel};
+use plasticity_core::{Activation, Hooks, InsertionPoint, PlasticModel};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// conv5×5(1→c1) → φ → maxpool2 → conv5×5(c1→c2) → φ → maxpool2 → linear(c2·4·4→hidden) → φ →
 /// linear(hidden→classes), after LeCun et al. 1998 (no padding, max instead of average pooling).
-/// Input `[batch, side·side]` is reshaped to `[batch, 1, side, side]`. Only the fully connected
-/// hidden layer is an insertion point: activation-space methods see 2-D pre-activations.
+/// Input `[batch, side·side]` is reshaped to `[batch, 1, side, side]`. Insertion points: `conv1`
+/// and `conv2` (the unit is the channel; hooks see `[batch, c, h, w]` before pooling) and `fc`.
+/// Linear points: `fc` and `output`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CnnConfig {
@@ -89,15 +90,17 @@ pub struct Cnn {
 }
 
 impl PlasticModel for Cnn {
-    fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
+    type Input = Tensor<2>;
+
+    fn forward_hooked(&self, input: Tensor<2>, hooks: &Hooks) -> Tensor<2> {
         let batch = input.dims()[0];
         let x: Tensor<4> = input.reshape([batch, 1, self.side, self.side]);
-        let x = self.pool.forward(self.activation.apply(self.conv1.forward(x)));
-        let x = self.pool.forward(self.activation.apply(self.conv2.forward(x)));
+        let x = self.pool.forward(hooks.activate_map(0, self.conv1.forward(x), self.activation));
+        let x = self.pool.forward(hooks.activate_map(1, self.conv2.forward(x), self.activation));
         let x: Tensor<2> = x.flatten(1, 3);
-        let z = hook.linear(0, x.clone(), self.fc.forward(x));
-        let x = hook.activate(0, z, self.activation);
-        hook.linear(1, x.clone(), self.output.forward(x))
+        let z = hooks.linear(0, &self.fc, x);
+        let x = hooks.activate(2, z, self.activation);
+        hooks.linear(1, &self.output, x)
     }
 
     fn linear_points(&self) -> Vec<String> {
@@ -105,9 +108,14 @@ impl PlasticModel for Cnn {
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {
-        vec![InsertionPoint {
-            name: "fc".into(),
-            width: self.fc.weight.dims()[1],
-        }]
+        let point = |name: &str, width: usize| InsertionPoint {
+            name: name.into(),
+            width,
+        };
+        vec![
+            point("conv1", self.conv1.weight.dims()[0]),
+            point("conv2", self.conv2.weight.dims()[0]),
+            point("fc", self.fc.weight.dims()[1]),
+        ]
     }
 }

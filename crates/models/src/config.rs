@@ -1,7 +1,7 @@
 //! The `[model]` table of a run config.
 
 use crate::{CnnConfig, MlpConfig, PlasticModel};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -89,8 +89,9 @@ impl ModelConfig {
     }
 }
 
-/// Generic code to run on whichever model a config builds (see [`ModelConfig::build`]).
+/// Generic code to run on whichever model a config builds (see [`ModelConfig::build`]). The
+/// bundled models read images, `[batch, features]`.
 pub trait WithModel {
     type Output;
-    fn run<M: PlasticModel>(self, model: M) -> Self::Output;
+    fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Self::Output;
 }

@@ -1,15 +1,12 @@
-//! Models for plasticity: a configurable MLP, a small LeNet-style CNN, and the
-//! [`PlasticModel`] trait through which any Burn model (a user's own included) trains with
-//! plasticity's runner and exposes its hidden layers to activation-space methods.
+//! Models for plasticity: a configurable MLP and a small LeNet-style CNN, both
+//! [`PlasticModel`]s with insertion points for activation-space methods. The trait itself lives
+//! in `plasticity-core` and is re-exported here.
 
-pub mod activation;
 pub mod cnn;
 pub mod config;
-pub mod hook;
 pub mod mlp;
 
-pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use config::{ModelConfig, ModelError, WithModel};
-pub use hook::{ActivationHook, InsertionPoint, NoHook, PlasticModel};
 pub use mlp::{Mlp, MlpConfig};
+pub use plasticity_core::{Activation, Hooks, InsertionPoint, PlasticModel};

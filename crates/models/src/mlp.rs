@@ -1,6 +1,6 @@
 //! A multilayer perceptron with configurable widths and activation.
 
-use crate::{Activation, ActivationHook, InsertionPoint, PlasticModel};
+use plasticity_core::{Activation, Hooks, InsertionPoint, PlasticModel};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
@@ -75,13 +75,15 @@ pub struct Mlp {
 }
 
 impl PlasticModel for Mlp {
-    fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
+    type Input = Tensor<2>;
+
+    fn forward_hooked(&self, input: Tensor<2>, hooks: &Hooks) -> Tensor<2> {
         let mut x = input;
         for (i, layer) in self.hidden.iter().enumerate() {
-            let z = hook.linear(i, x.clone(), layer.forward(x));
-            x = hook.activate(i, z, self.activation);
+            let z = hooks.linear(i, layer, x);
+            x = hooks.activate(i, z, self.activation);
         }
-        hook.linear(self.hidden.len(), x.clone(), self.output.forward(x))
+        hooks.linear(self.hidden.len(), &self.output, x)
     }
 
     fn linear_points(&self) -> Vec<String> {

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use crate::{ClassBatch, EpochShuffleLoader, ImageSet, SequentialLoader, mix, permutation};
 
 /// `n` 2x2 images; feature 0 of image i is i (an id), label i % 10.
-fn ids(n: usize) -> Arc<ImageSet> {
+fn ids(n: usize) -> crate::Examples<Tensor<2>> {
     let mut features = vec![0.5f32; n * 4];
     for i in 0..n {
         features[i * 4] = i as f32;
@@ -27,10 +27,10 @@ fn epoch(loader: &dyn DataLoader<ClassBatch>) -> (Vec<usize>, Vec<i64>, Vec<usiz
     let (mut seen, mut targets, mut sizes) = (vec![], vec![], vec![]);
     for batch in loader.iter() {
         let batch = batch.expect("in-memory batches never fail");
-        let [b, d] = batch.images.dims();
+        let [b, d] = batch.input.dims();
         assert_eq!(d, 4);
         assert_eq!(batch.targets.dims(), [b]);
-        let images = batch.images.into_data().try_into_vec_as::<f32>().expect("f32");
+        let images = batch.input.into_data().try_into_vec_as::<f32>().expect("f32");
         seen.extend(images.chunks(4).map(|img| img[0] as usize));
         targets.extend(batch.targets.into_data().try_into_vec_as::<i64>().expect("i64"));
         sizes.push(b);
