@@ -2,8 +2,9 @@
 //! weight-space method (style.md: "Write them once, generic over the method").
 
 use crate::target::Selection;
-use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId, Reparameterization, Reparameterizer};
+use burn::module::{Module, Param, ParamGroup, ParamId, Reparameterization, Reparameterizer};
 use burn::tensor::{Device, Tensor};
+use plasticity_core::{AdapterOf, ParamInfo, param_infos, walk_params};
 
 /// Builds one method's adapter for a selected 2-D weight.
 pub trait AdapterFactory {
@@ -53,57 +54,37 @@ pub(crate) fn as_matrix<const D: usize>(base: Tensor<D>) -> Tensor<2> {
     base.reshape([dims[0], dims[1]])
 }
 
-/// A 2-D parameter inside a reparameterization, as [`visit_adapter_params`] reports it.
-pub(crate) struct AdapterParam<'a> {
-    /// Module path of the adapted weight (`hidden.0` for `hidden.0.weight`).
-    pub module: String,
-    /// The reparameterization's `NAME` (`lora`, `triadapt`, …).
-    pub reparam: &'a str,
-    /// The adapter's field holding the parameter (`a`, `b`, `c_row`, …).
-    pub field: &'a str,
-    /// The container type Burn gives that field (`Struct:LoraAdapter`, …).
-    pub adapter_type: &'a str,
-    pub id: ParamId,
+/// The module of a weight path (`hidden.0` for `hidden.0.weight`, `` for `weight`).
+pub(crate) fn module_of(param: &str) -> &str {
+    param.strip_suffix(".weight").unwrap_or(if param == "weight" { "" } else { param })
 }
 
-/// Calls `f` for every 2-D parameter inside a reparameterization of `model`, in visiting order,
-/// with its value. Burn visits a reparameterized parameter's base, then
-/// `enter_module(NAME, "Reparameterization")`, then the adapter's fields inside
-/// `enter_module(field, "Struct:<Type>")` (a `Vec` field adds an index level below).
-pub(crate) fn visit_adapter_params<M: Module>(model: &M, f: impl FnMut(AdapterParam, Tensor<2>)) {
-    struct Visitor<F> {
-        stack: Vec<(String, String)>,
-        f: F,
-    }
-    impl<F: FnMut(AdapterParam, Tensor<2>)> ModuleVisitor for Visitor<F> {
-        fn enter_module(&mut self, name: &str, container_type: &str) {
-            self.stack.push((name.to_string(), container_type.to_string()));
+/// Every 2-D parameter inside a (non-nested) reparameterization of `model`, in visiting order,
+/// with its value (tracked when the model is: LoRA dropout trains through it).
+pub(crate) fn adapter_matrices<M: Module>(model: &M) -> Vec<(AdapterOf, ParamId, Tensor<2>)> {
+    let mut out = Vec::new();
+    walk_params(model, true, |info, value| {
+        if let (Some(adapter), Some(matrix)) = (&info.adapter, value.and_then(|v| v.matrix()))
+            && !adapter.nested
+        {
+            out.push((adapter.clone(), info.id, matrix));
         }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.stack.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let Some(k) = self.stack.iter().rposition(|(_, c)| c == "Reparameterization") else {
-                return;
-            };
-            if D != 2 || k == 0 || k + 1 >= self.stack.len() {
-                return;
-            }
-            let module = self.stack[..k - 1]
-                .iter()
-                .map(|(s, _)| s.as_str())
-                .collect::<Vec<_>>()
-                .join(".");
-            let (field, adapter_type) = &self.stack[k + 1];
-            let found = AdapterParam {
-                module,
-                reparam: &self.stack[k].0,
-                field,
-                adapter_type,
-                id: param.id,
-            };
-            (self.f)(found, as_matrix(param.val()));
-        }
-    }
-    model.visit(&mut Visitor { stack: Vec::new(), f });
+    });
+    out
+}
+
+/// Every base parameter of `model` (outside reparameterizations and method modules).
+pub fn base_params<M: Module>(model: &M) -> Vec<ParamInfo> {
+    param_infos(model).into_iter().filter(|p| p.adapter.is_none() && p.method.is_none()).collect()
+}
+
+/// Every parameter inside a reparameterization of `model` (the adapters).
+pub fn adapter_params<M: Module>(model: &M) -> Vec<ParamInfo> {
+    param_infos(model).into_iter().filter(|p| p.adapter.is_some()).collect()
+}
+
+/// Number of scalar parameters inside reparameterizations (what the weight-space methods of
+/// this crate train; they freeze every base).
+pub fn adapter_count<M: Module>(model: &M) -> usize {
+    adapter_params(model).iter().map(ParamInfo::count).sum()
 }

@@ -1,6 +1,7 @@
-//! Parameter-efficient fine-tuning for any Burn model: MiSS/Bone/Bat, LoRA and IA3 as
+//! Parameter-efficient fine-tuning for any Burn model: MiSS/Bone/Bat, LoRA, IA3 and TriAdaptLoRA as
 //! weight reparameterizations (Burn's `Reparameterization` API: the layer code is unchanged and
-//! `Param::val()` returns the adapted weight), and TauGate as an activation hook.
+//! `Param::val()` returns the adapted weight), and TauGate as an activation hook. Each is a
+//! [`plasticity_core::Method`], built from the `[peft]` table by [`PeftConfig::build`].
 //!
 //! Every weight-space method follows the same path: a serde config (`deny_unknown_fields`), peft's
 //! target selection ([`target::select_targets`], checked before anything is attached), then
@@ -11,18 +12,20 @@
 //! doc comment says which layout its formula uses. Specification: `shared/specs/peft.md`.
 
 pub mod adapter;
-pub mod census;
+pub mod config;
 pub mod error;
 pub mod hf;
 pub mod ia3;
 pub mod lora;
+pub mod method;
 pub mod miss;
 pub mod saved;
 pub mod target;
 pub mod taugate;
 pub mod triadapt;
 
-pub use census::{ParamCensus, ParamEntry};
+pub use adapter::{adapter_count, adapter_params, base_params};
+pub use config::{PeftConfig, PeftMethod};
 pub use error::PeftError;
 pub use hf::{HfOptions, export_base_pytorch, export_lora, export_miss, import_base_pytorch, import_lora, import_miss};
 pub use ia3::{Ia3, Ia3Config};

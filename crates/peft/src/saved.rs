@@ -14,7 +14,7 @@
 //! therefore have no duplicated copy (peft's "all params" counts it twice).
 
 use crate::PeftError;
-use crate::census::ParamCensus;
+use crate::adapter::base_params;
 use crate::target::TargetModules;
 use burn::module::{Module, ParamGroup, ParamId};
 
@@ -44,11 +44,11 @@ fn selects(name: &str, module: &str) -> bool {
 /// The base parameters of the modules `names` select, in model order. Errors when a name
 /// selects nothing, or when a selected parameter carries an adapter.
 pub fn saved_params<M: Module>(model: &M, names: &[String]) -> Result<Vec<SavedParam>, PeftError> {
-    let census = ParamCensus::of(model);
+    let bases = base_params(model);
     let mut found = Vec::new();
     for name in names {
         let before = found.len();
-        for entry in &census.params {
+        for entry in &bases {
             // The shortest module prefix of the path that the name selects.
             let parts: Vec<&str> = entry.path.split('.').collect();
             let module = (1..parts.len())
@@ -76,8 +76,7 @@ pub fn saved_params<M: Module>(model: &M, names: &[String]) -> Result<Vec<SavedP
             }
         }
         if found.len() == before {
-            let mut modules: Vec<String> = census
-                .params
+            let mut modules: Vec<String> = bases
                 .iter()
                 .filter_map(|p| p.path.rsplit_once('.').map(|(m, _)| m.to_string()))
                 .collect();

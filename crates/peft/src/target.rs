@@ -7,7 +7,7 @@
 //! reparameterization (`x.weight.<NAME>.<field>`) are never candidates.
 
 use crate::PeftError;
-use crate::census::ParamCensus;
+use crate::adapter::base_params;
 use burn::module::{Module, ParamGroup, ParamId};
 use serde::{Deserialize, Serialize};
 
@@ -138,16 +138,15 @@ pub fn select_targets<M: Module>(
     exclude_modules: Option<&TargetModules>,
     two_d_only: bool,
 ) -> Result<Selection, PeftError> {
-    let census = ParamCensus::of(model);
-    if let Some(entry) = census.params.iter().find(|p| p.reparameterization.is_some()) {
+    let bases = base_params(model);
+    if let Some(entry) = bases.iter().find(|p| p.reparameterization.is_some()) {
         return Err(PeftError::AlreadyReparameterized {
             method,
             param: entry.path.clone(),
             existing: entry.reparameterization.clone().unwrap_or_default(),
         });
     }
-    let candidates: Vec<(String, Vec<usize>)> = census
-        .params
+    let candidates: Vec<(String, Vec<usize>)> = bases
         .iter()
         .filter_map(|p| {
             let module = if p.path == "weight" {

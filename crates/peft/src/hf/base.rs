@@ -3,7 +3,7 @@
 
 use super::io::{F32Tensor, TensorFile, file_error, write_safetensors};
 use crate::PeftError;
-use crate::census::ParamCensus;
+use crate::adapter::base_params;
 use burn::module::Module;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, bridge};
 use burn::tensor::TensorData;
@@ -25,7 +25,7 @@ use std::path::Path;
 /// `weight` directly inside a `Linear`).
 pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Result<(), PeftError> {
     let path = path.as_ref();
-    let bases: BTreeSet<String> = ParamCensus::of(model).params.into_iter().map(|p| p.path).collect();
+    let bases: BTreeSet<String> = base_params(model).into_iter().map(|p| p.path).collect();
     let tensors = pytorch_tensors(model, |name| bases.contains(name), path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
@@ -83,7 +83,7 @@ pub fn import_base_pytorch<M: Module>(model: M, path: impl AsRef<Path>) -> Resul
     let path = path.as_ref();
     let file = TensorFile::read(path)?;
     let keys: BTreeSet<String> = file.keys().cloned().collect();
-    let bases: BTreeSet<String> = ParamCensus::of(&model).params.into_iter().map(|p| p.path).collect();
+    let bases: BTreeSet<String> = base_params(&model).into_iter().map(|p| p.path).collect();
     if let Some(key) = bases.difference(&keys).next() {
         return Err(file_error(
             path,

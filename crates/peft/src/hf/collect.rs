@@ -1,13 +1,13 @@
-//! A visitor that lists a model's reparameterized weights with their adapter tensors (Burn
-//! layout).
+//! A model's reparameterized weights with their adapter tensors (Burn layout), from the one
+//! parameter walker (`plasticity_core::params`).
 //!
-//! Burn's traversal hides the reparameterization object itself: a reparameterized parameter is
-//! visited as its base, then `enter_module(NAME, "Reparameterization")`, then the adapter's own
-//! fields inside `enter_module(field, "Struct:<Type>")`. The adapter type is therefore read from
-//! that container type, and non-parameter fields (LoRA's `scale`) are not visible at all.
+//! Burn's traversal hides the reparameterization object itself: the adapter type is read from
+//! the container type Burn gives its fields, and non-parameter fields (LoRA's `scale`) are not
+//! visible at all.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Tensor, TensorData};
+use burn::module::Module;
+use burn::tensor::TensorData;
+use plasticity_core::walk_params;
 use std::collections::BTreeMap;
 
 /// The adapter attached to one weight, as found in the model (tensor data in Burn layout).
@@ -56,12 +56,34 @@ impl Adapted {
 /// Every reparameterized float parameter of `model`, in visiting order. With `with_data`
 /// false the adapter tensors are not read back (their data is empty).
 pub(crate) fn adapted<M: Module>(model: &M, with_data: bool) -> Vec<Adapted> {
-    let mut visitor = Visitor {
-        with_data,
-        ..Visitor::default()
-    };
-    model.visit(&mut visitor);
-    visitor.done.into_iter().map(Open::finish).collect()
+    let mut open: Vec<Open> = Vec::new();
+    walk_params(model, with_data, |info, value| {
+        if let Some(name) = &info.reparameterization
+            && info.adapter.is_none()
+        {
+            open.push(Open {
+                param: info.path.clone(),
+                shape: info.shape.clone(),
+                name: name.clone(),
+                kind: None,
+                fields: BTreeMap::new(),
+            });
+            return;
+        }
+        // A direct field of a top-level adapter (`<param>.<NAME>.<field>`).
+        let Some(adapter) = &info.adapter else { return };
+        let Some(last) = open.last_mut() else { return };
+        if adapter.nested || adapter.field.contains('.') || adapter.base != last.param {
+            return;
+        }
+        last.kind.get_or_insert_with(|| adapter.kind.clone());
+        let data = match value {
+            Some(v) => v.into_data(),
+            None => TensorData::new(Vec::<f32>::new(), [0]),
+        };
+        last.fields.insert(adapter.field.clone(), data);
+    });
+    open.into_iter().map(Open::finish).collect()
 }
 
 /// A reparameterized parameter being visited: its base, then its adapter's fields.
@@ -87,72 +109,6 @@ impl Open {
             param: self.param,
             shape: self.shape,
             found,
-        }
-    }
-}
-
-#[derive(Default)]
-struct Visitor {
-    with_data: bool,
-    stack: Vec<String>,
-    /// Nesting depth inside reparameterizations.
-    depth: usize,
-    /// The last base parameter seen outside any reparameterization.
-    last: Option<(String, Vec<usize>)>,
-    done: Vec<Open>,
-}
-
-impl ModuleVisitor for Visitor {
-    fn enter_module(&mut self, name: &str, container_type: &str) {
-        if container_type == "Reparameterization" {
-            if self.depth == 0
-                && let Some((param, shape)) = self.last.take()
-            {
-                self.done.push(Open {
-                    param,
-                    shape,
-                    name: name.to_string(),
-                    kind: None,
-                    fields: BTreeMap::new(),
-                });
-            }
-            self.depth += 1;
-        } else if self.depth == 1
-            && let Some(open) = self.done.last_mut()
-        {
-            // A field of the adapter struct itself (depth 1, directly under the NAME component).
-            if self.stack.last().map(String::as_str) == Some(open.name.as_str()) {
-                open.kind.get_or_insert_with(|| container_type.to_string());
-            }
-        }
-        self.stack.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, container_type: &str) {
-        if container_type == "Reparameterization" {
-            self.depth -= 1;
-        }
-        self.stack.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if self.depth == 0 {
-            self.last = Some((self.stack.join("."), param.base().dims().to_vec()));
-            return;
-        }
-        // A direct field of a top-level adapter: the stack ends with `<NAME>.<field>`.
-        let n = self.stack.len();
-        if self.depth == 1
-            && n >= 2
-            && let Some(open) = self.done.last_mut()
-            && self.stack[n - 2] == open.name
-        {
-            let data = if self.with_data {
-                param.val().into_data()
-            } else {
-                TensorData::new(Vec::<f32>::new(), [0])
-            };
-            open.fields.insert(self.stack[n - 1].clone(), data);
         }
     }
 }

@@ -6,7 +6,9 @@ pub use config::Ia3Config;
 
 use crate::PeftError;
 use crate::adapter::{AdapterFactory, as_matrix, attach};
-use crate::target::{Selection, select_targets};
+use crate::method::WeightSpace;
+use crate::target::{Selection, TargetModules, select_targets};
+use plasticity_core::PlasticModel;
 use burn::module::{Module, Param, Reparameterization};
 use burn::tensor::{Device, Tensor};
 
@@ -106,5 +108,16 @@ impl AdapterFactory for Ia3Factory {
             l: Param::from_tensor(Tensor::ones([n], device)),
             feedforward,
         }
+    }
+}
+
+/// peft cannot load our IA3 files (peft also scales the bias), so `export` writes the merged base.
+impl WeightSpace for Ia3Config {
+    const NAME: &'static str = "ia3";
+    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
+        &mut self.exclude_modules
+    }
+    fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
+        self.apply(model)
     }
 }

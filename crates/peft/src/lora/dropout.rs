@@ -15,10 +15,10 @@
 
 use super::config::LoraConfig;
 use crate::PeftError;
-use crate::adapter::visit_adapter_params;
+use crate::adapter::adapter_matrices;
 use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
-use plasticity_models::{Activation, ActivationHook, PlasticModel};
+use plasticity_core::{Hook, PlasticModel};
 use std::collections::BTreeMap;
 
 const METHOD: &str = "LoRA";
@@ -69,25 +69,21 @@ impl LoraDropout {
     }
 }
 
-/// [`ActivationHook`] adding `(dropout(x) − x)·A·B·s` after each adapted linear point.
+/// A [`Hook`] adding `(dropout(x) − x)·A·B·s` after each adapted linear point.
 pub struct LoraDropoutHook {
     dropout: LoraDropout,
     /// `(A [d_in, r], B [r, d_out])` per linear point, `None` where the layer is not adapted.
     branches: Vec<Option<(Tensor<2>, Tensor<2>)>>,
 }
 
-impl ActivationHook for LoraDropoutHook {
-    fn activate(&self, _point: usize, pre_activation: Tensor<2>, activation: Activation) -> Tensor<2> {
-        activation.apply(pre_activation)
-    }
-
-    fn linear(&self, point: usize, input: Tensor<2>, output: Tensor<2>) -> Tensor<2> {
+impl Hook for LoraDropoutHook {
+    fn linear(&self, point: usize, input: &Tensor<2>, output: Tensor<2>) -> Tensor<2> {
         let Some(Some((a, b))) = self.branches.get(point) else {
             return output;
         };
         let keep = 1.0 - self.dropout.p;
         let mask = input.random_like(Distribution::Bernoulli(keep));
-        let dropped_minus_input = input * (mask.div_scalar(keep) - 1.0);
+        let dropped_minus_input = input.clone() * (mask.div_scalar(keep) - 1.0);
         output
             + dropped_minus_input
                 .matmul(a.clone())
@@ -99,17 +95,17 @@ impl ActivationHook for LoraDropoutHook {
 /// Burn's `LoraAdapter` factors by module path: `(a [d_in, r], b [r, d_out])`.
 fn branches<M: Module>(model: &M) -> BTreeMap<String, (Tensor<2>, Tensor<2>)> {
     let mut found: BTreeMap<String, (Option<Tensor<2>>, Option<Tensor<2>>)> = BTreeMap::new();
-    visit_adapter_params(model, |param, value| {
-        if param.adapter_type != "Struct:LoraAdapter" {
-            return;
+    for (adapter, _, value) in adapter_matrices(model) {
+        if adapter.kind != "Struct:LoraAdapter" {
+            continue;
         }
-        let entry = found.entry(param.module).or_default();
-        match param.field {
+        let entry = found.entry(crate::adapter::module_of(&adapter.base).to_string()).or_default();
+        match adapter.field.as_str() {
             "a" => entry.0 = Some(value),
             "b" => entry.1 = Some(value),
             _ => {}
         }
-    });
+    }
     found
         .into_iter()
         .filter_map(|(module, (a, b))| Some((module, (a?, b?))))

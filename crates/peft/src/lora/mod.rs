@@ -6,12 +6,14 @@ mod dropout;
 pub use config::{LoraConfig, LoraInit};
 pub use dropout::{LoraDropout, LoraDropoutHook};
 
-use crate::PeftError;
 use crate::adapter::{AdapterFactory, attach};
-use crate::target::{Selection, select_targets};
+use crate::method::WeightSpace;
+use crate::target::{Selection, TargetModules, select_targets};
+use crate::{HfOptions, PeftError};
 use burn::module::{Lora, LoraAdapter, Module, Param};
 use burn::tensor::{Device, Distribution, Tensor};
-use plasticity_models::PlasticModel;
+use plasticity_core::{Hook, PlasticModel};
+use std::path::Path;
 
 const METHOD: &str = "LoRA";
 
@@ -115,4 +117,21 @@ impl AdapterFactory for LoraFactory {
 /// Undo a merge: `W = W' − scale · A·B`. `merged: [d_in, d_out]` (Burn layout).
 pub fn unmerge_lora(merged: Tensor<2>, adapter: &LoraAdapter) -> Tensor<2> {
     merged - adapter.delta()
+}
+
+impl WeightSpace for LoraConfig {
+    const NAME: &'static str = "lora";
+    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
+        &mut self.exclude_modules
+    }
+    fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
+        Ok(self.apply_plastic(model)?.0)
+    }
+    fn export_hf<M: Module>(&self, model: &M, dir: &Path, options: &HfOptions) -> Option<Result<(), PeftError>> {
+        Some(crate::hf::export_lora_with(model, self, dir, options))
+    }
+    /// peft's `dropout(x)·A·B·s` on the adapter branch, in training forwards only.
+    fn training_hook<M: PlasticModel>(&self, model: &M) -> Option<Box<dyn Hook>> {
+        LoraDropout::of(self).map(|d| Box::new(d.hook(model)) as Box<dyn Hook>)
+    }
 }

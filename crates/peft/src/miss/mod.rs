@@ -8,11 +8,14 @@ pub use config::{MissConfig, MissVariant};
 pub use reparam::{MissBat, MissBone, MissMini, expand_mini, tiled_delta};
 pub use unmerge::{invert, unmerge_bat, unmerge_bone, unmerge_mini};
 
-use crate::PeftError;
 use crate::adapter::{AdapterFactory, attach};
-use crate::target::{Selection, select_targets};
+use crate::method::WeightSpace;
+use crate::target::{Selection, TargetModules, select_targets};
+use crate::{HfOptions, PeftError};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
+use plasticity_core::PlasticModel;
+use std::path::Path;
 
 const METHOD: &str = "MiSS";
 
@@ -99,5 +102,18 @@ impl AdapterFactory for BatFactory {
         MissBat {
             b: Param::from_tensor(Tensor::zeros([d_out / self.r, self.r, self.r], device)),
         }
+    }
+}
+
+impl WeightSpace for MissConfig {
+    const NAME: &'static str = "miss";
+    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
+        &mut self.exclude_modules
+    }
+    fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
+        self.apply(model)
+    }
+    fn export_hf<M: Module>(&self, model: &M, dir: &Path, options: &HfOptions) -> Option<Result<(), PeftError>> {
+        Some(crate::hf::export_miss_with(model, self, dir, options))
     }
 }

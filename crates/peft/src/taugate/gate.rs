@@ -1,9 +1,13 @@
 //! The TauGate gate and the hook that inserts it into a [`PlasticModel`] (peft.md §1.3).
+//!
+//! Gates act at the model's insertion points on the canonical `[n, units, positions]` form of
+//! [`Units`]: τ and γ broadcast as `[1, units, 1]`, so the same gate serves `[batch, d]`,
+//! `[batch, seq, d]` and `[batch, c, h, w]` layers.
 
 use super::TauGateConfig;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, activation::sigmoid};
-use plasticity_models::{Activation, ActivationHook, PlasticModel};
+use plasticity_core::{Hook, Hooks, PlasticModel, Units};
 
 /// One gated layer of width H: `threshold` τ `[H]`, `gain` γ `[H]` (2·H trainable parameters).
 #[derive(Module, Debug)]
@@ -21,31 +25,34 @@ impl NeuronGate {
         }
     }
 
-    /// Soft gate (training): `h = γ ⊙ σ(s·(z − τ)) ⊙ φ(z)`. `z: [batch, H] -> [batch, H]`.
-    pub fn forward_soft(&self, z: Tensor<2>, activation: Activation, sharpness: f64) -> Tensor<2> {
-        let gate = sigmoid((z.clone() - self.row(&self.threshold)).mul_scalar(sharpness));
-        self.row(&self.gain) * gate * activation.apply(z)
+    /// Soft gate (training): `h = γ ⊙ σ(s·(z − τ)) ⊙ φ(z)`, with `φ(z)` given as `h`.
+    /// `z, h: [n, H, positions] -> [n, H, positions]`.
+    pub fn forward_soft(&self, z: Tensor<3>, h: Tensor<3>, sharpness: f64) -> Tensor<3> {
+        let gate = sigmoid((z - self.unit(&self.threshold)).mul_scalar(sharpness));
+        self.unit(&self.gain) * gate * h
     }
 
-    /// Hard gate (inference): `h = γ ⊙ 1[z > τ] ⊙ φ(z)`. `z: [batch, H] -> [batch, H]`.
-    pub fn forward_hard(&self, z: Tensor<2>, activation: Activation) -> Tensor<2> {
-        self.row(&self.gain) * self.hard_gate(z.clone()) * activation.apply(z)
+    /// Hard gate (inference): `h = γ ⊙ 1[z > τ] ⊙ φ(z)`, with `φ(z)` given as `h`.
+    pub fn forward_hard(&self, z: Tensor<3>, h: Tensor<3>) -> Tensor<3> {
+        self.unit(&self.gain) * self.hard_gate(z) * h
     }
 
-    /// `1[z > τ]` as floats, `[batch, H]`.
-    pub fn hard_gate(&self, z: Tensor<2>) -> Tensor<2> {
-        let batch = z.dims()[0];
-        z.greater(self.row(&self.threshold).repeat_dim(0, batch)).float()
+    /// `1[z > τ]` as floats, `[n, H, positions]`.
+    pub fn hard_gate(&self, z: Tensor<3>) -> Tensor<3> {
+        let [n, _, k] = z.dims();
+        z.greater(self.unit(&self.threshold).repeat_dim(0, n).repeat_dim(2, k)).float()
     }
 
-    fn row(&self, vector: &Param<Tensor<1>>) -> Tensor<2> {
-        vector.val().unsqueeze_dim(0)
+    /// A per-unit vector as `[1, H, 1]`.
+    fn unit(&self, vector: &Param<Tensor<1>>) -> Tensor<3> {
+        let width = vector.dims()[0];
+        vector.val().reshape([1, width, 1])
     }
 }
 
 /// The gates of every insertion point of a model, in [`PlasticModel::insertion_points`] order.
 /// Points beyond `gates.len()` pass through ungated (`h = φ(z)`). Train it as its own module
-/// beside the frozen model: `model.forward_hooked(x, &gates)`.
+/// beside the frozen model: `model.forward_hooked(x, &gates.hooks())`.
 #[derive(Module, Debug)]
 pub struct GateSet {
     pub gates: Vec<NeuronGate>,
@@ -66,14 +73,19 @@ impl GateSet {
         self.hard = hard;
         self
     }
+
+    /// The hooks of a forward pass through these gates alone.
+    pub fn hooks(&self) -> Hooks {
+        Hooks::new(vec![Box::new(self.clone())])
+    }
 }
 
-impl ActivationHook for GateSet {
-    fn activate(&self, point: usize, pre_activation: Tensor<2>, activation: Activation) -> Tensor<2> {
+impl Hook for GateSet {
+    fn activate(&self, point: usize, z: &Units, h: Tensor<3>) -> Tensor<3> {
         match self.gates.get(point) {
-            None => activation.apply(pre_activation),
-            Some(gate) if self.hard => gate.forward_hard(pre_activation, activation),
-            Some(gate) => gate.forward_soft(pre_activation, activation, self.sharpness),
+            None => h,
+            Some(gate) if self.hard => gate.forward_hard(z.values.clone(), h),
+            Some(gate) => gate.forward_soft(z.values.clone(), h, self.sharpness),
         }
     }
 }

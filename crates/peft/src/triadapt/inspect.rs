@@ -3,7 +3,7 @@
 //! reparameterized parameter's base, then `enter_module("triadapt", "Reparameterization")`).
 
 use super::reparam::{TriAdapt, assemble};
-use crate::adapter::visit_adapter_params;
+use crate::adapter::{adapter_matrices, module_of};
 use burn::module::{Module, ParamId, Reparameterization};
 use burn::tensor::Tensor;
 use std::collections::BTreeMap;
@@ -51,14 +51,14 @@ pub(crate) fn scalar(t: Tensor<1>) -> f32 {
 /// Every TriAdaptLoRA adapter of `model`, by module path (the weight's path minus `.weight`).
 pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
     let mut layers: BTreeMap<String, LayerBlocks> = BTreeMap::new();
-    visit_adapter_params(model, |found, value| {
-        if found.reparam != TriAdapt::NAME {
-            return;
+    for (found, id, value) in adapter_matrices(model) {
+        if found.name != TriAdapt::NAME {
+            continue;
         }
-        let layer = layers.entry(found.module).or_default();
-        match found.field {
+        let layer = layers.entry(module_of(&found.base).to_string()).or_default();
+        match found.field.split('.').next().unwrap_or_default() {
             "a" => {
-                layer.first_a.get_or_insert(found.id);
+                layer.first_a.get_or_insert(id);
                 layer.a.push(value)
             }
             "b" => layer.b.push(value),
@@ -66,7 +66,7 @@ pub fn layers<M: Module>(model: &M) -> BTreeMap<String, LayerBlocks> {
             "c_col" => layer.c_col.push(value),
             _ => {}
         }
-    });
+    }
     layers
 }
 

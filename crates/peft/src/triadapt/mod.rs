@@ -19,6 +19,7 @@
 mod allocator;
 mod config;
 mod inspect;
+mod method;
 mod reparam;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ mod tests;
 pub use allocator::{RankAllocator, grow, schedule_count, select_by_threshold};
 pub use config::{RankGrowth, TriAdaptConfig};
 pub use inspect::{LayerBlocks, RankPattern, layers, orthogonality_penalty, rank_pattern};
+pub use method::{GrowthState, RANK_PATTERN_FILE, TriAdaptMethod};
 pub use reparam::{TriAdapt, assemble, unmerge_triadapt};
 
 use crate::PeftError;

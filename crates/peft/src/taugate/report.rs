@@ -2,19 +2,16 @@
 //! (a unit is active when `1[z > τ]·φ(z) > 0`), and neuron attributions (how often each unit is
 //! active on each class), as `taugate.json` and one heatmap PNG per gated layer.
 
-use crate::checkpoint::write_atomic;
-use crate::config::RunConfig;
-use crate::error::{Result, TrainError};
-use crate::evaluate::evaluate;
-use crate::plot::heatmap;
-use burn::tensor::{Device, Tensor, TensorData};
-use plasticity_data::ImageSet;
-use plasticity_models::PlasticModel;
-use plasticity_peft::GateSet;
-use plasticity_peft::taugate::gate_statistics;
+use super::{GateSet, gate_statistics};
+use crate::method::peft_error;
+use burn::tensor::Device;
+use plasticity_core::files::write_atomic;
+use plasticity_core::{ExampleSet, MethodResult, PlasticModel, evaluate};
+use plasticity_plot::heatmap;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
+
+const NAME: &str = "taugate";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TauGateReport {
@@ -30,23 +27,23 @@ pub struct TauGateReport {
     pub class_activity: Vec<Vec<Vec<f64>>>,
 }
 
-/// Evaluates the hardened gates on `test` and writes `taugate.json` and `taugate-<layer>.png`.
+/// Evaluates the gates, soft and hardened, on `test` and writes `taugate.json` and
+/// `taugate-<layer>.png` into `dir`.
 pub fn report<M: PlasticModel>(
     dir: &Path,
     model: &M,
     gates: &GateSet,
-    test: &Arc<ImageSet>,
-    config: &RunConfig,
+    test: &dyn ExampleSet<M::Input>,
     device: &Device,
-) -> Result<TauGateReport> {
-    let batch = config.train.eval_batch_size;
-    let soft = evaluate(|x| model.forward_hooked(x, gates), test.clone(), batch, device)?;
+    batch: usize,
+) -> MethodResult<TauGateReport> {
+    let soft = evaluate(|x| model.forward_hooked(x, &gates.hooks()), test, batch, device);
     let hard_gates = gates.clone().hardened(true);
-    let hard = evaluate(|x| model.forward_hooked(x, &hard_gates), test.clone(), batch, device)?;
-    let input = Tensor::<2>::from_data(TensorData::new(test.features.clone(), [test.len(), test.dim()]), device);
-    let labels: Vec<usize> = test.labels.iter().map(|&l| l as usize).collect();
-    let stats = gate_statistics(model, gates, input, &labels, test.num_classes)
-        .map_err(|e| TrainError::Run(format!("TauGate statistics: {e}")))?;
+    let hard = evaluate(|x| model.forward_hooked(x, &hard_gates.hooks()), test, batch, device);
+    let all: Vec<usize> = (0..test.len()).collect();
+    let input = test.batch(&all, device).input;
+    let labels: Vec<usize> = all.iter().map(|&i| test.label(i)).collect();
+    let stats = gate_statistics(model, gates, input, &labels, test.num_classes()).map_err(|e| peft_error(NAME, e))?;
     let layers: Vec<String> = model
         .insertion_points()
         .into_iter()
@@ -57,7 +54,8 @@ pub fn report<M: PlasticModel>(
         let path = dir.join(format!("taugate-{layer}.png"));
         let classes: Vec<String> = (0..activity.len()).map(|c| format!("class {c}")).collect();
         let title = format!("TauGate {layer}: fraction of test images on which each unit is active (hard gate)");
-        heatmap(&path, &title, &classes, &[], activity, "active fraction").map_err(|e| TrainError::io(&path, e))?;
+        heatmap(&path, &title, &classes, &[], activity, "active fraction")
+            .map_err(|e| peft_error(NAME, format!("{}: {e}", path.display())))?;
     }
     let report = TauGateReport {
         soft_test_accuracy: soft.accuracy,
@@ -67,7 +65,7 @@ pub fn report<M: PlasticModel>(
         class_activity: stats.class_activity,
     };
     let path = dir.join("taugate.json");
-    let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::io(&path, e))?;
-    write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| peft_error(NAME, e))?;
+    write_atomic(&path, &json).map_err(|e| peft_error(NAME, e))?;
     Ok(report)
 }
