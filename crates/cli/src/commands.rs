@@ -37,7 +37,8 @@ enum Command {
     Train(TrainArgs),
     /// Evaluate a finished run's model on its test set, or on other data (--set data.…).
     Eval(EvalArgs),
-    /// Print the parameter table of the model a config builds: path, shape, count, trainable.
+    /// Print the parameter table of the model a config builds, or of a finished run (--run):
+    /// path, shape, count, trainable, role (base, adapter, a method's own).
     Inspect(InspectArgs),
     /// Fold a PEFT run's adapters into plain weights (merged.bpk), checking the outputs match.
     Merge(EvalArgs),
@@ -133,9 +134,16 @@ struct ExportArgs {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  plasticity inspect configs/quickstart.toml                 # a fresh model with the config's methods
+  plasticity inspect --run runs/quickstart                   # a finished run's trained model")]
 struct InspectArgs {
-    /// The run's TOML config file.
-    config: PathBuf,
+    /// The run's TOML config file (builds a fresh model).
+    #[arg(required_unless_present = "run", conflicts_with = "run")]
+    config: Option<PathBuf>,
+    /// A finished run directory: its trained model, with each method's rows.
+    #[arg(long, value_name = "DIR")]
+    run: Option<PathBuf>,
     #[command(flatten)]
     overrides: Overrides,
 }
@@ -239,9 +247,9 @@ fn run_config(args: &EvalArgs) -> Result<RunConfig> {
 
 fn merge(args: EvalArgs) -> Result<()> {
     let config = run_config(&args)?;
-    if config.peft.is_none() {
+    if !config.has_methods() {
         bail!(
-            "{} is not a PEFT run (its config has no [peft]); its model.bpk is already plain",
+            "{} was trained without methods (its config has no method table); its model.bpk is already plain",
             args.run.display()
         );
     }
@@ -260,8 +268,18 @@ fn export(args: ExportArgs) -> Result<()> {
 }
 
 fn inspect(args: InspectArgs) -> Result<()> {
-    let config = load(&args.config, &args.overrides, &[])?;
-    print!("{}", plasticity_train::commands::inspect(&config)?);
+    let table = match (&args.run, &args.config) {
+        (Some(run), _) => {
+            let config = run_config(&EvalArgs {
+                run: run.clone(),
+                overrides: args.overrides,
+            })?;
+            plasticity_train::commands::inspect_run(run, &config)?
+        }
+        (None, Some(config)) => plasticity_train::commands::inspect(&load(config, &args.overrides, &[])?)?,
+        (None, None) => bail!("give a config file or --run DIR"),
+    };
+    print!("{table}");
     Ok(())
 }
 

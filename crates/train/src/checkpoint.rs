@@ -1,133 +1,104 @@
-//! Atomic per-epoch checkpoints and the search for the last complete one.
+//! Per-epoch checkpoints, written synchronously at one consistent point after the epoch's
+//! validation, and the search for the last intact one.
 //!
-//! Burn's `FileCheckpointer` writes in place, so a run killed while writing leaves a truncated
-//! file. [`AtomicCheckpointer`] writes `<name>-<epoch>.bpk.tmp`, syncs it and renames it. A
-//! checkpoint is complete when the model, optimizer and scheduler files and the history
-//! snapshot of that epoch all exist and load (and, for a run whose rules keep state, the
-//! `rules-<epoch>.json` the model checkpointer writes with them).
+//! A checkpoint of epoch `e` is five files in `checkpoint/`, each written atomically with a
+//! `.sha256` beside it (`plasticity_core::files`):
+//! - `model-<e>.bpk`: the trained module (model and method modules), burnpack;
+//! - `optim-<e>.bpk`: the optimizer's state (ours, or Burn's `OptimizerRecord`);
+//! - `scheduler-<e>.bpk`: the LR schedule;
+//! - `methods-<e>.bpk`: every method's state (tensors and JSON metadata);
+//! - `history-<e>.json`: the per-epoch records and the step count, written last: its presence
+//!   marks the checkpoint complete.
+//!
+//! `--resume` takes the newest checkpoint whose five files are present and match their
+//! checksums; a damaged newer one is reported and skipped.
 
 use crate::error::{Result, TrainError};
 use crate::history::{EpochRecord, History};
-use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
-use std::io::Write;
+use crate::task::TrainState;
+use burn::lr_scheduler::LrSchedulerRecord;
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use plasticity_core::files::{FileError, read_verified, remove_verified, write_verified};
+use plasticity_core::state::{bundle, unbundle};
+use plasticity_core::{PlasticModel, TensorState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so readers never see a
-/// partial file. Errors name the file (a full disk shows up here).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// The parts of a checkpoint, in writing order (the history last).
+const PARTS: [&str; 5] = ["model", "optim", "scheduler", "methods", "history"];
+
+/// `<dir>/<part>-<epoch>.bpk` (`.json` for the history).
+pub fn checkpoint_path(dir: &Path, part: &str, epoch: usize) -> PathBuf {
+    let ext = if part == "history" { "json" } else { "bpk" };
+    dir.join(format!("{part}-{epoch}.{ext}"))
 }
 
-fn io_err(path: &Path, e: std::io::Error) -> CheckpointerError {
-    CheckpointerError::Unknown(format!("{}: {e}", path.display()))
+/// What `history-<epoch>.json` holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Progress {
+    /// Optimizer steps taken when the checkpoint was written.
+    pub step: u64,
+    pub epochs: Vec<EpochRecord>,
 }
 
-/// The JSON written beside a checkpoint for an epoch (`None`: nothing this time), or an error.
-pub type SidecarFn = Arc<dyn Fn(usize) -> std::result::Result<Option<Vec<u8>>, String> + Send + Sync>;
-
-/// `<dir>/<name>-<epoch>.bpk`, written atomically, with JSON sidecars `<dir>/<sidecar>-<epoch>.json`
-/// written (atomically, first) and deleted with it: the model checkpointer writes the run's
-/// history and the extension rules' states.
-pub struct AtomicCheckpointer {
-    dir: PathBuf,
-    name: &'static str,
-    sidecars: Vec<(&'static str, SidecarFn)>,
-}
-
-impl AtomicCheckpointer {
-    pub fn new(dir: &Path, name: &'static str) -> Self {
-        Self {
-            dir: dir.to_path_buf(),
-            name,
-            sidecars: Vec::new(),
-        }
-    }
-
-    /// Also write the history of epochs `..= epoch` with each checkpoint (`history-<epoch>.json`).
-    pub fn with_history(self, history: Arc<dyn Fn(usize) -> Vec<EpochRecord> + Send + Sync>) -> Self {
-        self.with_sidecar(
-            "history",
-            Arc::new(move |epoch| {
-                serde_json::to_vec_pretty(&history(epoch))
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-            }),
-        )
-    }
-
-    /// Also write `<name>-<epoch>.json` with each checkpoint.
-    pub fn with_sidecar(mut self, name: &'static str, contents: SidecarFn) -> Self {
-        self.sidecars.push((name, contents));
-        self
-    }
-
-    fn path(&self, epoch: usize) -> PathBuf {
-        checkpoint_path(&self.dir, self.name, epoch)
+fn file_error(e: FileError) -> TrainError {
+    TrainError::Checkpoint {
+        path: e.path().to_path_buf(),
+        message: match &e {
+            FileError::Io { source, .. } => source.to_string(),
+            other => other.to_string().split_once(": ").map_or(other.to_string(), |(_, m)| m.to_string()),
+        },
     }
 }
 
-pub fn checkpoint_path(dir: &Path, name: &str, epoch: usize) -> PathBuf {
-    dir.join(format!("{name}-{epoch}.bpk"))
-}
-
-/// `<dir>/<name>-<epoch>.json`.
-pub fn sidecar_path(dir: &Path, name: &str, epoch: usize) -> PathBuf {
-    dir.join(format!("{name}-{epoch}.json"))
-}
-
-pub fn history_path(dir: &Path, epoch: usize) -> PathBuf {
-    sidecar_path(dir, "history", epoch)
-}
-
-impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
-    fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
-        for (name, contents) in &self.sidecars {
-            let path = sidecar_path(&self.dir, name, epoch);
-            let json = contents(epoch).map_err(|e| CheckpointerError::Unknown(format!("{}: {e}", path.display())))?;
-            if let Some(json) = json {
-                write_atomic(&path, &json).map_err(|e| io_err(&path, e))?;
-            }
-        }
-        let path = self.path(epoch);
-        let bytes = record.checkpoint_into_bytes().map_err(CheckpointerError::Record)?;
-        write_atomic(&path, &bytes).map_err(|e| io_err(&path, e))
+/// Writes the checkpoint of `epoch` (see the module docs). A write that fails (a full disk)
+/// is an error naming the file; the previous checkpoint stays intact.
+pub fn write_checkpoint<M: PlasticModel>(dir: &Path, epoch: usize, state: &TrainState<M>) -> Result<()> {
+    let bytes_error = |part: &str, e: String| TrainError::Checkpoint {
+        path: checkpoint_path(dir, part, epoch),
+        message: e,
+    };
+    let model = state
+        .trainee
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| bytes_error("model", e.to_string()))?;
+    let optim = state.optimizer.to_bytes().map_err(|e| bytes_error("optim", e))?;
+    let scheduler = state
+        .schedule
+        .to_record()
+        .into_bytes()
+        .map_err(|e| bytes_error("scheduler", e.to_string()))?;
+    let methods = bundle(&state.methods.states())
+        .to_bytes()
+        .map_err(|e| bytes_error("methods", e))?;
+    let progress = Progress {
+        step: state.step,
+        epochs: state.history.records_until(epoch),
+    };
+    let history = serde_json::to_vec_pretty(&progress).map_err(|e| bytes_error("history", e.to_string()))?;
+    let contents: [&[u8]; 5] = [&model, &optim, &scheduler, &methods, &history];
+    for (part, bytes) in PARTS.iter().zip(contents) {
+        write_verified(&checkpoint_path(dir, part, epoch), bytes).map_err(|e| TrainError::Run(format!(
+            "training stopped: checkpoint write failed: {e}"
+        )))?;
     }
-
-    fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
-        let mut paths = vec![self.path(epoch)];
-        paths.extend(
-            self.sidecars
-                .iter()
-                .map(|(name, _)| sidecar_path(&self.dir, name, epoch)),
-        );
-        for path in paths {
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
-        R::load(self.path(epoch))
-    }
+    Ok(())
 }
 
-/// Epochs that have a model checkpoint in `dir`, newest first.
+/// Deletes the checkpoint of `epoch` (history first, so a half-deleted one is incomplete).
+pub fn delete_checkpoint(dir: &Path, epoch: usize) -> Result<()> {
+    for part in PARTS.iter().rev() {
+        remove_verified(&checkpoint_path(dir, part, epoch)).map_err(file_error)?;
+    }
+    Ok(())
+}
+
+/// Epochs with any checkpoint file in `dir`, newest first.
 pub fn checkpoint_epochs(dir: &Path) -> Vec<usize> {
     let mut epochs: Vec<usize> = std::fs::read_dir(dir)
         .into_iter()
@@ -135,37 +106,70 @@ pub fn checkpoint_epochs(dir: &Path) -> Vec<usize> {
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse().ok()
+            let stem = name.strip_suffix(".bpk").or_else(|| name.strip_suffix(".json"))?;
+            let (part, epoch) = stem.rsplit_once('-')?;
+            PARTS.contains(&part).then(|| epoch.parse().ok()).flatten()
         })
         .collect();
     epochs.sort_unstable_by(|a, b| b.cmp(a));
+    epochs.dedup();
     epochs
 }
 
-/// Reads the history snapshot written with epoch `epoch`'s checkpoint.
-pub fn load_history(dir: &Path, epoch: usize) -> Result<History> {
-    let path = history_path(dir, epoch);
-    let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
-    let records: Vec<EpochRecord> = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
-        path: path.clone(),
-        message: format!("not a history snapshot: {e}"),
-    })?;
-    Ok(History::from_records(records))
+/// A checkpoint read and verified, not yet applied to a model.
+pub struct Checkpoint {
+    pub epoch: usize,
+    pub model: ModuleRecord,
+    pub optim: Vec<u8>,
+    pub scheduler: LrSchedulerRecord,
+    pub methods: BTreeMap<String, TensorState>,
+    pub progress: Progress,
 }
 
-/// A shared slot the history closure reads from.
-pub type SharedHistory = Arc<Mutex<History>>;
-
-/// Reads the rule states written with epoch `epoch`'s checkpoint (`rules-<epoch>.json`); an
-/// empty map when the run's rules keep no state.
-pub fn load_rule_states(dir: &Path, epoch: usize) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let path = sidecar_path(dir, "rules", epoch);
-    if !path.exists() {
-        return Ok(serde_json::Map::new());
+impl Checkpoint {
+    pub fn history(&self) -> History {
+        History::from_records(self.progress.epochs.clone())
     }
-    let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
-        path: path.clone(),
-        message: format!("not a rule-state snapshot: {e}"),
+}
+
+/// Reads every file of the checkpoint of `epoch`, each checked against its checksum.
+pub fn read_checkpoint(dir: &Path, epoch: usize) -> Result<Checkpoint> {
+    let read = |part: &str| read_verified(&checkpoint_path(dir, part, epoch)).map_err(file_error);
+    let bad = |part: &str, message: String| TrainError::Checkpoint {
+        path: checkpoint_path(dir, part, epoch),
+        message,
+    };
+    // The history first: without it the checkpoint is incomplete.
+    let progress: Progress = serde_json::from_slice(&read("history")?)
+        .map_err(|e| bad("history", format!("not a checkpoint history: {e}")))?;
+    let model = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read("model")?)).map_err(|e| bad("model", e.to_string()))?;
+    let optim = read("optim")?;
+    let scheduler = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(read("scheduler")?))
+        .map_err(|e| bad("scheduler", e.to_string()))?;
+    let methods = unbundle(TensorState::from_bytes(read("methods")?).map_err(|e| bad("methods", e))?);
+    Ok(Checkpoint {
+        epoch,
+        model,
+        optim,
+        scheduler,
+        methods,
+        progress,
     })
+}
+
+/// The newest checkpoint in `dir` whose files are all present and intact. A newer one that
+/// is incomplete (a run killed while writing it) or damaged is skipped with a warning on the
+/// log and on stderr, naming the file.
+pub fn latest_intact(dir: &Path) -> Result<Option<Checkpoint>> {
+    for epoch in checkpoint_epochs(dir) {
+        match read_checkpoint(dir, epoch) {
+            Ok(found) => return Ok(Some(found)),
+            Err(e) => {
+                let message = format!("checkpoint of epoch {epoch} is unusable ({e}); trying the one before it");
+                tracing::warn!("{message}");
+                eprintln!("warning: {message}");
+            }
+        }
+    }
+    Ok(None)
 }

@@ -2,7 +2,10 @@
 //! `deny_unknown_fields` (Burn's `#[derive(Config)]` cannot reject unknown keys); every optional
 //! field has a default, written next to it with its source.
 
+use plasticity_core::optim::OptimizerConfig;
+use plasticity_core::{Method, PlasticModel};
 use plasticity_models::ModelConfig;
+use plasticity_peft::PeftConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -35,9 +38,10 @@ pub struct RunConfig {
     pub schedule: ScheduleConfig,
     #[serde(default)]
     pub train: TrainConfig,
-    /// Parameter-efficient fine-tuning: `[peft] method = "taugate" | "miss" | "lora" | "ia3"`.
+    /// Parameter-efficient fine-tuning: `[peft] method = "taugate" | "miss" | "lora" | "ia3" |
+    /// "triadapt"`.
     #[serde(default)]
-    pub peft: Option<crate::peft::PeftConfig>,
+    pub peft: Option<PeftConfig>,
 }
 
 fn default_name() -> String {
@@ -69,9 +73,18 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
-    /// The `[peft]` method, if any.
-    pub fn peft_method(&self) -> Option<&crate::peft::PeftMethod> {
-        self.peft.as_ref().map(|p| &p.method)
+    /// The methods this config's tables describe, in run order: one line per method table.
+    /// A method crate registers a new method with an arm of its table's enum
+    /// (`plasticity_peft::PeftMethod`, …); nothing here names a method.
+    pub fn methods<M: PlasticModel>(&self) -> Vec<Box<dyn Method<M>>> {
+        let mut methods = Vec::new();
+        methods.extend(self.peft.as_ref().map(PeftConfig::build));
+        methods
+    }
+
+    /// Whether any method table is set.
+    pub fn has_methods(&self) -> bool {
+        self.peft.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.
@@ -149,84 +162,6 @@ impl Default for DataConfig {
             rotate_fraction: 1.0,
             permute_seed: None,
             normalize: true,
-        }
-    }
-}
-
-/// Burn's optimizers. Defaults follow PyTorch (Adam ε = 1e-8, SGD dampening 0), not Burn
-/// (ε = 1e-5, dampening 0.1), so numbers compare with PyTorch scripts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OptimizerConfig {
-    #[serde(default = "default_optimizer")]
-    pub kind: OptimizerKind,
-    /// Peak learning rate (after warmup).
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    /// SGD momentum (0 disables it).
-    #[serde(default)]
-    pub momentum: f64,
-    #[serde(default)]
-    pub nesterov: bool,
-    #[serde(default = "default_beta1")]
-    pub beta1: f32,
-    #[serde(default = "default_beta2")]
-    pub beta2: f32,
-    #[serde(default = "default_eps")]
-    pub eps: f32,
-    /// L2 penalty for sgd/adam, decoupled decay for adamw.
-    #[serde(default)]
-    pub weight_decay: f32,
-    /// AdamW only: decay only where the update and the weight agree in sign (cautious weight
-    /// decay, Burn's `with_cautious_weight_decay`).
-    #[serde(default)]
-    pub cautious_weight_decay: bool,
-    /// Also decay biases and normalisation parameters (off by default, as in most recipes).
-    #[serde(default)]
-    pub decay_bias_and_norm: bool,
-    /// Clip the global L2 norm of all gradients to this value (PyTorch's `clip_grad_norm_`).
-    #[serde(default)]
-    pub grad_clip_norm: Option<f32>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    Sgd,
-    Adam,
-    Adamw,
-}
-
-fn default_optimizer() -> OptimizerKind {
-    OptimizerKind::Adam
-}
-fn default_lr() -> f64 {
-    1e-3
-}
-fn default_beta1() -> f32 {
-    0.9
-}
-fn default_beta2() -> f32 {
-    0.999
-}
-fn default_eps() -> f32 {
-    1e-8
-}
-
-impl Default for OptimizerConfig {
-    fn default() -> Self {
-        Self {
-            kind: default_optimizer(),
-            lr: default_lr(),
-            momentum: 0.0,
-            nesterov: false,
-            beta1: default_beta1(),
-            beta2: default_beta2(),
-            eps: default_eps(),
-            weight_decay: 0.0,
-            cautious_weight_decay: false,
-            decay_bias_and_norm: false,
-            grad_clip_norm: None,
         }
     }
 }

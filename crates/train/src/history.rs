@@ -2,39 +2,10 @@
 //! (one host read per batch, which the NaN check needs anyway), and saved with each checkpoint
 //! so that a resumed run reports every epoch.
 
+pub use plasticity_core::SplitSums;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
-
-/// Sums over one split of one epoch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SplitSums {
-    pub loss_sum: f64,
-    pub correct: u64,
-    pub examples: u64,
-}
-
-impl SplitSums {
-    pub fn add(&mut self, batch_mean_loss: f64, correct: u64, examples: u64) {
-        self.loss_sum += batch_mean_loss * examples as f64;
-        self.correct += correct;
-        self.examples += examples;
-    }
-    pub fn loss(&self) -> f64 {
-        if self.examples == 0 {
-            f64::NAN
-        } else {
-            self.loss_sum / self.examples as f64
-        }
-    }
-    pub fn accuracy(&self) -> f64 {
-        if self.examples == 0 {
-            f64::NAN
-        } else {
-            self.correct as f64 / self.examples as f64
-        }
-    }
-}
 
 /// One epoch as reported in `results.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

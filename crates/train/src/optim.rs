@@ -1,73 +1,46 @@
-//! Burn's optimizers and LR schedulers, built from the config. Biases and normalisation
-//! parameters get no weight decay unless `decay_bias_and_norm` is set (a second parameter
-//! group with the same optimizer and zero decay).
+//! The learning-rate schedule, built from Burn's schedulers, and the run's optimizer
+//! (`plasticity_core::optim`), with its no-decay group: biases, normalisation parameters and
+//! what methods mark as not decayed.
 
-use crate::config::{OptimizerConfig, OptimizerKind, ScheduleConfig, ScheduleKind};
+use crate::config::{ScheduleConfig, ScheduleKind};
 use crate::error::{Result, TrainError};
 use burn::lr_scheduler::LrSchedulerConfig;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
-use burn::module::ParamGroup;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{Adam, AdamConfig, AdamW, AdamWConfig, ModuleOptimizer, Optimizer, Sgd, SgdConfig};
+use burn::module::{Module, ParamGroup};
+use plasticity_core::optim::{NO_DECAY_PATTERN, Optimizer, OptimizerConfig};
+use plasticity_core::{Method, ParamInfo, PlasticModel, param_infos};
 
-/// Parameter paths that never get weight decay by default: biases and norm scales/shifts.
-pub const NO_DECAY_PATTERN: &str = r"(^|.*\.)(bias|gamma|beta)$";
-
-fn sgd(c: &OptimizerConfig, weight_decay: f32) -> Sgd {
-    let momentum = (c.momentum > 0.0).then(|| {
-        MomentumConfig::new()
-            .with_momentum(c.momentum)
-            .with_dampening(0.0)
-            .with_nesterov(c.nesterov)
-    });
-    let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
-    SgdConfig::new()
-        .with_weight_decay(decay)
-        .with_momentum(momentum)
-        .build()
-}
-
-fn adam(c: &OptimizerConfig, weight_decay: f32) -> Adam {
-    let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
-    AdamConfig::new()
-        .with_beta_1(c.beta1)
-        .with_beta_2(c.beta2)
-        .with_epsilon(c.eps)
-        .with_weight_decay(decay)
-        .build()
-}
-
-fn adamw(c: &OptimizerConfig, weight_decay: f32) -> AdamW {
-    AdamWConfig::new()
-        .with_beta_1(c.beta1)
-        .with_beta_2(c.beta2)
-        .with_epsilon(c.eps)
-        .with_weight_decay(weight_decay)
-        .with_cautious_weight_decay(c.cautious_weight_decay)
-        .build()
-}
-
-/// `main` for every parameter, plus `no_decay` for biases and norm parameters when given.
-fn grouped<O: Optimizer>(main: O, no_decay: Option<O>) -> Result<ModuleOptimizer> {
-    let optim: ModuleOptimizer = main.into();
-    let Some(no_decay) = no_decay else { return Ok(optim) };
-    let group =
+/// The optimizer `config` describes for `module` (the trained module: model and method
+/// modules). `host`: a CPU backend, where our optimizers update in host memory.
+pub fn build_optimizer<M: PlasticModel, T: Module>(
+    config: &OptimizerConfig,
+    module: &T,
+    methods: &[Box<dyn Method<M>>],
+    host: bool,
+    device: &burn::tensor::Device,
+) -> Result<Optimizer> {
+    let pattern =
         ParamGroup::from_regex(NO_DECAY_PATTERN).map_err(|e| TrainError::config("optimizer", format!("{e:?}")))?;
-    Ok(optim.with_group(group, no_decay, None))
-}
-
-/// The module optimizer, with a no-decay group for biases and norm parameters.
-pub fn build_optimizer(c: &OptimizerConfig) -> Result<ModuleOptimizer> {
-    let split = c.weight_decay > 0.0 && !c.decay_bias_and_norm;
-    match c.kind {
-        OptimizerKind::Sgd => grouped(sgd(c, c.weight_decay), split.then(|| sgd(c, 0.0))),
-        OptimizerKind::Adam => grouped(adam(c, c.weight_decay), split.then(|| adam(c, 0.0))),
-        OptimizerKind::Adamw => grouped(adamw(c, c.weight_decay), split.then(|| adamw(c, 0.0))),
+    let no_decay = |p: &ParamInfo| pattern.matches(&p.id, Some(&p.path)) || methods.iter().any(|m| m.no_decay(p));
+    let ids = param_infos(module).into_iter().filter(no_decay).map(|p| p.id).collect();
+    let needs = methods.iter().map(|m| (m.name(), m.optimizer_needs()));
+    let mut per_element = false;
+    for (name, need) in needs {
+        per_element |= need.per_element_steps;
+        if need.state && config.common().implementation == plasticity_core::optim::Implementation::Burn {
+            return Err(TrainError::config(
+                "optimizer.implementation",
+                format!(
+                    "the method `{name}` changes the optimizer's state, which Burn's optimizers keep private; \
+                     use implementation = \"plasticity\" (the default)"
+                ),
+            ));
+        }
     }
+    Ok(Optimizer::build(config, ids, host, device).with_per_element_steps(per_element))
 }
 
 /// The LR schedule over `total_steps` optimizer steps, with optional linear warmup.

@@ -1,104 +1,89 @@
-//! Parameter counts by module path, trainable vs total (like peft's
-//! `print_trainable_parameters`).
+//! The parameter census of a run: every parameter of the model and of the methods' modules,
+//! with its role (`base`, `adapter`, a method's own word), trainable vs total (like peft's
+//! `print_trainable_parameters`), per role.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::Tensor;
-use serde::Serialize;
+use crate::trainee::{Methods, Trainee};
+use plasticity_core::{ParamCounts, ParamInfo, PlasticModel, param_infos};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// One parameter tensor.
+/// One parameter tensor of the census.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ParamRow {
     pub path: String,
     pub shape: Vec<usize>,
     pub count: usize,
     pub trainable: bool,
+    pub role: String,
 }
 
-#[derive(Default)]
-struct Collector {
-    path: Vec<String>,
-    rows: Vec<ParamRow>,
+/// Every float parameter of `trainee`: the model's with their own paths, then each method
+/// module's as `<method>.<path>`.
+pub fn census<M: PlasticModel>(trainee: &Trainee<M>, methods: &Methods<M>) -> Vec<ParamRow> {
+    let row = |p: ParamInfo| ParamRow {
+        role: methods.role(&p),
+        count: p.count(),
+        path: p.path,
+        shape: p.shape,
+        trainable: p.trainable,
+    };
+    param_infos(&trainee.model)
+        .into_iter()
+        .chain(param_infos(&trainee.modules))
+        .map(row)
+        .collect()
 }
 
-impl ModuleVisitor for Collector {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let shape = param.lazy_shape().dims::<D>().to_vec();
-        self.rows.push(ParamRow {
-            path: self.path.join("."),
-            count: shape.iter().product(),
-            shape,
-            trainable: param.is_require_grad(),
-        });
-    }
-}
-
-/// Every float parameter of `module`, in visiting order, with dotted paths.
-pub fn param_rows<M: Module>(module: &M) -> Vec<ParamRow> {
-    let mut collector = Collector::default();
-    module.visit(&mut collector);
-    collector.rows
-}
-
-/// Trainable and total parameter counts.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct ParamCounts {
+/// Counts of a run's parameters, in `results.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Parameters {
     pub trainable: usize,
     pub total: usize,
+    /// The same counts per role.
+    pub by_role: BTreeMap<String, ParamCounts>,
 }
 
-pub fn count_params<M: Module>(module: &M) -> ParamCounts {
-    param_rows(module).iter().fold(ParamCounts::default(), |mut c, r| {
-        c.total += r.count;
-        if r.trainable {
-            c.trainable += r.count;
+impl Parameters {
+    pub fn of(rows: &[ParamRow]) -> Self {
+        let mut out = Self::default();
+        for r in rows {
+            let trainable = if r.trainable { r.count } else { 0 };
+            out.total += r.count;
+            out.trainable += trainable;
+            let role = out.by_role.entry(r.role.clone()).or_default();
+            role.total += r.count;
+            role.trainable += trainable;
         }
-        c
-    })
+        out
+    }
 }
 
-/// A text table, then peft's summary line.
+/// A text table, one line per role, then peft's summary line.
 pub fn format_table(rows: &[ParamRow]) -> String {
     let width = rows.iter().map(|r| r.path.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:<width$}  {:<16}  {:>12}  trainable\n", "path", "shape", "params");
+    let mut out = format!(
+        "{:<width$}  {:<16}  {:>12}  {:<9}  role\n",
+        "path", "shape", "params", "trainable"
+    );
     for r in rows {
         let shape = format!("{:?}", r.shape);
+        let trainable = if r.trainable { "yes" } else { "no" };
         out += &format!(
-            "{:<width$}  {:<16}  {:>12}  {}\n",
-            r.path,
-            shape,
-            r.count,
-            if r.trainable { "yes" } else { "no" }
+            "{:<width$}  {:<16}  {:>12}  {:<9}  {}\n",
+            r.path, shape, r.count, trainable, r.role
         );
     }
-    let c = rows.iter().fold(ParamCounts::default(), |mut c, r| {
-        c.total += r.count;
-        c.trainable += if r.trainable { r.count } else { 0 };
-        c
-    });
-    let pct = if c.total == 0 {
-        0.0
-    } else {
-        100.0 * c.trainable as f64 / c.total as f64
+    let counts = Parameters::of(rows);
+    for (role, c) in &counts.by_role {
+        out += &format!("{role}: {} params, {} trainable\n", c.total, c.trainable);
+    }
+    let pct = match counts.total {
+        0 => 0.0,
+        total => 100.0 * counts.trainable as f64 / total as f64,
     };
     out += &format!(
         "trainable params: {} || all params: {} || trainable%: {pct:.4}\n",
-        c.trainable, c.total
+        counts.trainable, counts.total
     );
     out
-}
-
-/// Parameters of a run's trained module: the model and its gates (not the step counter).
-pub fn count_trainee_params<M: plasticity_models::PlasticModel>(trainee: &crate::Trainee<M>) -> ParamCounts {
-    let model = count_params(&trainee.model);
-    let gates = trainee.gates.as_ref().map(count_params).unwrap_or_default();
-    ParamCounts {
-        trainable: model.trainable + gates.trainable,
-        total: model.total + gates.total,
-    }
 }

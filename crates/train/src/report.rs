@@ -1,14 +1,15 @@
 //! The run directory's report: `results.json` (every number the docs quote comes from here),
 //! `curves.png` and `config.toml` (the resolved config, so `plasticity eval` can rebuild the run).
 
-use crate::checkpoint::write_atomic;
 use crate::config::RunConfig;
 use crate::error::{Result, TrainError};
-use crate::evaluate::Evaluation;
 use crate::history::EpochRecord;
-use crate::params::ParamCounts;
-use crate::plot::{Panel, Series, line_chart};
+use crate::params::Parameters;
+use plasticity_core::Evaluation;
+use plasticity_core::files::write_atomic;
+use plasticity_plot::{Panel, Series, line_chart};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Versions and provenance of the code that produced a result.
@@ -52,7 +53,7 @@ pub struct Results {
     pub epochs: Vec<EpochRecord>,
     pub test: Option<Evaluation>,
     pub test_accuracy: Option<f64>,
-    pub parameters: ParamCounts,
+    pub parameters: Parameters,
     /// Wall time of this process's run, data loading and test evaluation included.
     pub wall_seconds: f64,
     /// Training examples per second over the training splits of all epochs.
@@ -61,10 +62,10 @@ pub struct Results {
     pub resumed_after_epoch: Option<usize>,
     /// Why the run stopped before its last epoch (early stopping, Ctrl-C), if it did.
     pub stopped: Option<String>,
-    /// TauGate runs: hard-gate accuracy and sparsity (also in `taugate.json`, without the
-    /// per-class activity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taugate: Option<crate::gate_report::TauGateReport>,
+    /// The methods' report sections, each under the method's name (TauGate's hard-gate
+    /// accuracy and sparsity under `taugate`, say).
+    #[serde(flatten)]
+    pub methods: BTreeMap<String, serde_json::Value>,
 }
 
 impl Results {
@@ -72,7 +73,7 @@ impl Results {
         config: &RunConfig,
         epochs: Vec<EpochRecord>,
         test: Option<Evaluation>,
-        parameters: ParamCounts,
+        parameters: Parameters,
         wall_seconds: f64,
         resumed_after_epoch: Option<usize>,
         stopped: Option<String>,
@@ -93,7 +94,7 @@ impl Results {
             epochs,
             resumed_after_epoch,
             stopped,
-            taugate: None,
+            methods: BTreeMap::new(),
         }
     }
 }
@@ -118,7 +119,7 @@ fn series(name: &str, epochs: &[EpochRecord], value: impl Fn(&EpochRecord) -> f6
 }
 
 /// Loss and accuracy per epoch, train and validation.
-pub fn draw_curves(path: &Path, epochs: &[EpochRecord]) -> Result<(), crate::plot::PlotError> {
+pub fn draw_curves(path: &Path, epochs: &[EpochRecord]) -> Result<(), plasticity_plot::PlotError> {
     let loss = Panel {
         title: "loss".into(),
         x_label: "epoch".into(),

@@ -1,36 +1,36 @@
-//! One training run: config → data → model → Burn's `SupervisedTraining` → run directory.
+//! One training run in its run directory: config → data → model → methods → [`train_task`] →
+//! checkpoints, final files, `results.json`. Nothing here names a method: methods come from
+//! the config's tables ([`RunConfig::methods`]) and from the caller ([`Extensions`]).
 
-use crate::checkpoint::{
-    AtomicCheckpointer, checkpoint_epochs, checkpoint_path, history_path, load_history, load_rule_states, sidecar_path,
-};
+use crate::artifacts::{load_model_file, save_final};
+use crate::checkpoint::{checkpoint_epochs, delete_checkpoint, latest_intact, write_checkpoint};
 use crate::config::RunConfig;
-use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, Splits, load_raw, prepare};
-use crate::device::parse_device;
+use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
+use crate::device::{DeviceChoice, parse_device};
 use crate::error::{Result, TrainError};
-use crate::evaluate::{Evaluation, evaluate};
-use crate::extension::Extensions;
 use crate::history::History;
 use crate::optim::{build_optimizer, build_schedule};
+use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
-use crate::stopper::{RunStopper, StopSignal};
-use crate::trainee::{TrainContext, Trainee};
-use burn::lr_scheduler::LrSchedulerRecord;
-use burn::module::Module;
-use burn::optim::OptimizerRecord;
-use burn::store::ModuleRecord;
-use burn::tensor::Device;
-use burn::train::checkpoint::KeepLastNCheckpoints;
-use burn::train::{Interrupter, Learner, SupervisedTraining};
-use plasticity_data::{EpochShuffleLoader, SequentialLoader, mix};
-use plasticity_models::{PlasticModel, WithModel};
+use crate::stopper::{Stop, StopSignal, stop_reason};
+use crate::task::{EpochEnd, Flow, TaskEnd, TaskSpec, TrainState, train_task};
+use crate::trainee::{Methods, method_error};
+use burn::module::{Module, ParamId};
+use burn::tensor::{Device, Tensor};
+use plasticity_core::optim::Optimizer;
+use plasticity_core::{
+    ArtifactContext, AttachContext, Evaluation, Forward, Method, Mode, PlasticModel, TaskData, evaluate, param_infos,
+};
+use plasticity_data::mix;
+use plasticity_models::WithModel;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// How a run is launched (not part of the config: these do not change its numbers).
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// Continue from the last complete checkpoint in the run directory.
+    /// Continue from the last intact checkpoint in the run directory.
     pub resume: bool,
     /// Ctrl-C handle: first press stops after the epoch's checkpoint, second press at once.
     pub signal: StopSignal,
@@ -44,7 +44,34 @@ pub struct RunSummary {
     pub results: Results,
 }
 
-/// Trains the model a config describes (`[model]`).
+/// What a caller adds to a run beyond its config: methods of its own (run after the config's),
+/// and optionally an optimizer that replaces `[optimizer]` (the LR schedule still comes from
+/// the config).
+pub struct Extensions<M: PlasticModel> {
+    pub methods: Vec<Box<dyn Method<M>>>,
+    pub optimizer: Option<Optimizer>,
+}
+
+impl<M: PlasticModel> Default for Extensions<M> {
+    fn default() -> Self {
+        Self {
+            methods: Vec::new(),
+            optimizer: None,
+        }
+    }
+}
+
+impl<M: PlasticModel> Extensions<M> {
+    /// Only these methods.
+    pub fn methods(methods: Vec<Box<dyn Method<M>>>) -> Self {
+        Self {
+            methods,
+            optimizer: None,
+        }
+    }
+}
+
+/// Trains the model a config describes (`[model]`) on the data it describes (`[data]`).
 pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
     let device = training_device(config)?;
     struct Builtin<'a> {
@@ -54,16 +81,10 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
     }
     impl WithModel for Builtin<'_> {
         type Output = Result<RunSummary>;
-        fn run<M: PlasticModel>(self, model: M) -> Result<RunSummary> {
-            let input = Some(self.config.model.input_features());
-            run_model(
-                self.config,
-                model,
-                &self.device,
-                self.opts,
-                Extensions::default(),
-                input,
-            )
+        fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<RunSummary> {
+            let input = self.config.model.input_features();
+            let data = image_data(self.config, Some(input))?;
+            run_model(self.config, model, data, &self.device, self.opts, Extensions::default())
         }
     }
     config.model.build(
@@ -76,19 +97,35 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
     )
 }
 
-/// Trains a model built by `init` on the config's device (seeded first): the entry point for a
-/// user's own [`PlasticModel`]. `[model]` in the config is ignored.
-pub fn train_with<M: PlasticModel>(
+/// Trains a model built by `init` (a user's own [`PlasticModel`] on images) on the config's
+/// data, with the config's methods and `ext`'s. `[model]` in the config is ignored.
+pub fn train_with<M: PlasticModel<Input = Tensor<2>>>(
     config: &RunConfig,
     opts: &RunOptions,
     init: impl FnOnce(&Device) -> M,
+    ext: Extensions<M>,
 ) -> Result<RunSummary> {
     let device = training_device(config)?;
     let model = init(&device);
-    train_model(config, model, &device, opts, Extensions::default())
+    let data = image_data(config, None)?;
+    run_model(config, model, data, &device, opts, ext)
 }
 
-/// The config's device with autodiff, seeded: models are created on it, as Burn's trainer expects.
+/// Trains a model of any input type (token sequences, say) on `data`, with the config's
+/// methods and `ext`'s; `[data]` and `[model]` in the config are ignored.
+pub fn train_on<M: PlasticModel>(
+    config: &RunConfig,
+    opts: &RunOptions,
+    init: impl FnOnce(&Device) -> M,
+    data: TaskData<M::Input>,
+    ext: Extensions<M>,
+) -> Result<RunSummary> {
+    let device = training_device(config)?;
+    let model = init(&device);
+    run_model(config, model, data, &device, opts, ext)
+}
+
+/// The config's device with autodiff, seeded: models are created on it.
 pub fn training_device(config: &RunConfig) -> Result<Device> {
     let device = parse_device(&config.device)
         .and_then(|choice| choice.open())
@@ -97,116 +134,15 @@ pub fn training_device(config: &RunConfig) -> Result<Device> {
     Ok(device.autodiff())
 }
 
-/// Loads a burnpack model file into `model`, with an error naming the file when it does not fit.
-pub fn load_model_file<M: Module>(model: M, path: &Path) -> Result<M> {
-    let record = ModuleRecord::load(path).map_err(|e| TrainError::Checkpoint {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    model.try_load_record(record).map_err(|e| TrainError::Checkpoint {
-        path: path.into(),
-        message: format!("does not fit this model ({e}); was it written by a run with a different [model]?"),
-    })
+/// Whether the config's device is a CPU backend (our optimizers then update in host memory).
+fn host_device(config: &RunConfig) -> bool {
+    matches!(parse_device(&config.device), Ok(DeviceChoice::Flex | DeviceChoice::Ndarray))
 }
 
-/// The newest epoch whose model, optimizer, scheduler and history files all load, the model
-/// file into `probe(epoch)` (the module as that epoch's checkpoint must fit it; an error from
-/// `probe` also marks the checkpoint unusable).
-fn last_complete_checkpoint<T: Module>(dir: &Path, probe: impl Fn(usize) -> Result<T>) -> Result<Option<usize>> {
-    let mut first_error = None;
-    for epoch in checkpoint_epochs(dir) {
-        let files = ["model", "optim", "scheduler"].map(|n| checkpoint_path(dir, n, epoch));
-        if !files.iter().all(|f| f.exists()) || !history_path(dir, epoch).exists() {
-            tracing::info!("checkpoint of epoch {epoch} is incomplete; trying an older one");
-            continue;
-        }
-        let check = probe(epoch)
-            .and_then(|module| load_model_file(module, &files[0]))
-            .and_then(|_| {
-                OptimizerRecord::load(&files[1]).map_err(|e| TrainError::Checkpoint {
-                    path: files[1].clone(),
-                    message: e.to_string(),
-                })?;
-                LrSchedulerRecord::load(&files[2]).map_err(|e| TrainError::Checkpoint {
-                    path: files[2].clone(),
-                    message: e.to_string(),
-                })?;
-                load_history(dir, epoch)
-            });
-        match check {
-            Ok(_) => return Ok(Some(epoch)),
-            Err(e) => {
-                tracing::info!("skipping checkpoint of epoch {epoch}: {e}");
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(None),
-    }
-}
-
-/// The `[peft]` method attached to `model`, shaped as the checkpoint of `epoch` (if any) needs:
-/// TriAdaptLoRA's grown ranks come from that checkpoint's `rules-<epoch>.json`.
-fn adapt_for_checkpoint<M: PlasticModel>(
-    model: M,
-    config: &RunConfig,
-    ckpt_dir: &Path,
-    epoch: Option<usize>,
-    device: &Device,
-) -> Result<(M, Option<plasticity_peft::GateSet>)> {
-    let Some(peft) = &config.peft else {
-        return Ok((model, None));
-    };
-    let pattern = match (&peft.method, epoch) {
-        (crate::peft::PeftMethod::Triadapt(_), Some(epoch)) => {
-            let states = load_rule_states(ckpt_dir, epoch)?;
-            let pattern = crate::peft::triadapt::saved_pattern(&states).ok_or_else(|| TrainError::Checkpoint {
-                path: sidecar_path(ckpt_dir, "rules", epoch),
-                message: "holds no TriAdaptLoRA rank pattern".into(),
-            })?;
-            Some(pattern)
-        }
-        _ => None,
-    };
-    crate::peft::attach_shaped(model, peft, pattern.as_ref(), device)
-}
-
-/// Trains `model` (already on `device`, an autodiff device) as `config` says, with `ext`'s penalties and rules.
-pub fn train_model<M: PlasticModel>(
-    config: &RunConfig,
-    model: M,
-    device: &Device,
-    opts: &RunOptions,
-    ext: Extensions<M>,
-) -> Result<RunSummary> {
-    run_model(config, model, device, opts, ext, None)
-}
-
-/// [`train_model`], checking the data's features per example against `input` when known.
-fn run_model<M: PlasticModel>(
-    config: &RunConfig,
-    mut model: M,
-    device: &Device,
-    opts: &RunOptions,
-    ext: Extensions<M>,
-    input: Option<usize>,
-) -> Result<RunSummary> {
-    let started = Instant::now();
-    let dir = config.run_dir();
-    let ckpt_dir = dir.join("checkpoint");
-    std::fs::create_dir_all(&ckpt_dir).map_err(|e| TrainError::io(&ckpt_dir, e))?;
-    crate::logging::attach_run_log(&dir.join("run.log"));
-
+/// The `[data]` splits as a task, checking the features per example against `input`.
+fn image_data(config: &RunConfig, input: Option<usize>) -> Result<TaskData<Tensor<2>>> {
     let raw = load_raw(&config.data)?;
-    let splits: Splits = prepare(&raw, &config.data, config.seed)?;
-    tracing::info!(
-        "data: {} train, {} valid, {} test examples",
-        splits.train.len(),
-        splits.valid.len(),
-        splits.test.len()
-    );
+    let splits = prepare(&raw, &config.data, config.seed)?;
     if let Some(input) = input
         && input != splits.train.dim()
     {
@@ -218,228 +154,236 @@ fn run_model<M: PlasticModel>(
             ),
         ));
     }
+    Ok(TaskData {
+        train: splits.train,
+        valid: splits.valid,
+        test: splits.test,
+    })
+}
+
+/// Parameter paths of the trained module, to their ids (optimizer state is saved by path).
+pub fn path_ids<T: Module>(module: &T) -> BTreeMap<String, ParamId> {
+    param_infos(module).into_iter().map(|p| (p.path, p.id)).collect()
+}
+
+/// Checkpoints, progress lines and stopping after each epoch of a run.
+struct RunEpochEnd<'a> {
+    dir: PathBuf,
+    keep: usize,
+    epochs: usize,
+    patience: Option<usize>,
+    opts: &'a RunOptions,
+}
+
+impl<M: PlasticModel> EpochEnd<M> for RunEpochEnd<'_> {
+    fn epoch_end(&mut self, epoch: usize, state: &TrainState<M>) -> Result<Flow> {
+        write_checkpoint(&self.dir, epoch, state)?;
+        for old in checkpoint_epochs(&self.dir).into_iter().skip(self.keep) {
+            delete_checkpoint(&self.dir, old)?;
+        }
+        let records = state.history.records_until(epoch);
+        if let Some(r) = records.last() {
+            crate::progress::report_epoch(r, self.epochs, self.opts.quiet);
+        }
+        Ok(match stop_reason(&self.opts.signal, self.patience, &records, epoch) {
+            None => Flow::Continue,
+            Some(Stop::Finish(reason)) => Flow::Finish(reason),
+            Some(Stop::Interrupt(reason)) => Flow::Interrupt(reason),
+        })
+    }
+
+    fn abort(&self) -> Option<String> {
+        self.opts
+            .signal
+            .immediate()
+            .then(|| "stopped by a second Ctrl-C; resume with --resume".to_string())
+    }
+}
+
+/// Trains `model` (on `device`, an autodiff device) on `data` as `config` says, in the run
+/// directory, with the config's methods and then `ext`'s.
+pub fn run_model<M: PlasticModel>(
+    config: &RunConfig,
+    mut model: M,
+    data: TaskData<M::Input>,
+    device: &Device,
+    opts: &RunOptions,
+    ext: Extensions<M>,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let dir = config.run_dir();
+    let ckpt_dir = dir.join("checkpoint");
+    std::fs::create_dir_all(&ckpt_dir).map_err(|e| TrainError::io(&ckpt_dir, e))?;
+    crate::logging::attach_run_log(&dir.join("run.log"));
+    tracing::info!(
+        "data: {} train, {} valid, {} test examples",
+        data.train.len(),
+        data.valid.len(),
+        data.test.len()
+    );
+    // Initialise every lazy parameter now, from the run seed: before a clone is frozen or
+    // reparameterized (burn-0.22.md §11.7) and before the first epoch reseeds the device.
+    let _ = param_infos(&model);
     if let Some(from) = &config.init_from {
         model = load_model_file(model, &from.join("model.bpk"))?;
     }
-    // Initialise every lazy parameter now: before a clone is frozen or reparameterized
-    // (burn-0.22 §11.7), and from the run seed, not from the per-epoch training stream that the
-    // first step reseeds the device with.
-    let _ = plasticity_peft::ParamCensus::of(&model);
-    let resume_epoch = if opts.resume {
-        // Checkpoints hold the whole Trainee (model + step count): probe with one, adapted to
-        // the shapes each checkpoint needs.
-        let probe = |epoch: usize| {
-            let (model, gates) = adapt_for_checkpoint(model.clone(), config, &ckpt_dir, Some(epoch), device)?;
-            let ctx = TrainContext::new(
-                1,
-                None,
-                History::default(),
-                Interrupter::new(),
-                Extensions::<M>::default(),
-            );
-            Ok(Trainee::new(model, gates, Arc::new(ctx), device))
-        };
-        let found = last_complete_checkpoint(&ckpt_dir, probe)?;
-        if found.is_none() {
-            tracing::warn!(
-                "--resume: no complete checkpoint in {}; starting from epoch 1",
-                ckpt_dir.display()
-            );
+    let mut list = config.methods::<M>();
+    list.extend(ext.methods);
+    let mut methods = Methods::new(list)?;
+
+    let checkpoint = match opts.resume {
+        true => {
+            let found = latest_intact(&ckpt_dir)?;
+            if found.is_none() {
+                tracing::warn!("--resume: no intact checkpoint in {}; starting from epoch 1", ckpt_dir.display());
+            }
+            found
         }
-        found
-    } else {
-        if !checkpoint_epochs(&ckpt_dir).is_empty() {
+        false if !checkpoint_epochs(&ckpt_dir).is_empty() => {
             return Err(TrainError::Run(format!(
                 "{} already holds checkpoints of a run; pass --resume to continue it, or set another name/output_dir",
                 ckpt_dir.display()
             )));
         }
-        None
-    };
-    let (model, gates) = adapt_for_checkpoint(model, config, &ckpt_dir, resume_epoch, device)?;
-    let mut ext = ext;
-    if let Some(crate::peft::PeftMethod::Triadapt(c)) = config.peft_method() {
-        let mut c = c.clone();
-        let steps = splits.train.len().div_ceil(config.train.batch_size) * config.train.epochs;
-        c.total_step.get_or_insert(steps);
-        let more = crate::peft::triadapt::extensions(&c, &model)?;
-        ext.penalties.extend(more.penalties);
-        ext.rules.extend(more.rules);
-    }
-    if let Some(epoch) = resume_epoch {
-        // Rules that keep state outside the model continue from the checkpoint's.
-        let states = load_rule_states(&ckpt_dir, epoch)?;
-        for rule in &ext.rules {
-            if rule.state().is_none() {
-                continue;
-            }
-            let path = sidecar_path(&ckpt_dir, "rules", epoch);
-            let saved = states.get(rule.name()).ok_or_else(|| TrainError::Checkpoint {
-                path: path.clone(),
-                message: format!("holds no state for the rule `{}`", rule.name()),
-            })?;
-            rule.restore(saved)
-                .map_err(|message| TrainError::Checkpoint { path, message })?;
-        }
-    }
-    let history = match resume_epoch {
-        Some(epoch) => load_history(&ckpt_dir, epoch)?,
-        None => History::default(),
-    };
-
-    let batch = config.train.batch_size;
-    let steps_per_epoch = splits.train.len().div_ceil(batch);
-    let interrupter = Interrupter::new();
-    opts.signal.attach(interrupter.clone());
-    let total_steps = steps_per_epoch * config.train.epochs;
-    let custom_optimizer = ext.optimizer.take();
-    let rules = ext.rules.clone();
-    let mut ctx = TrainContext::new(
-        steps_per_epoch,
-        config.optimizer.grad_clip_norm,
-        history,
-        interrupter.clone(),
-        ext,
-    );
-    ctx.rng_seed = Some(mix(config.seed, STREAM_TRAIN_RNG));
-    if let Some(crate::peft::PeftMethod::Lora(c)) = config.peft_method() {
-        ctx.lora_dropout = plasticity_peft::LoraDropout::of(c);
-    }
-    if let Some(taugate) = config
-        .peft_method()
-        .and_then(|p| p.taugate())
-        .filter(|t| t.anneal.is_some())
-        .cloned()
-    {
-        ctx.gate_sharpness = Some(Box::new(move |step| taugate.sharpness_at(step as usize, total_steps)));
-    }
-    let ctx = Arc::new(ctx);
-    let gates = match (gates, config.peft_method().and_then(|p| p.taugate())) {
-        // A resumed run continues the annealed sharpness where it stopped.
-        (Some(g), Some(t)) => {
-            Some(g.with_sharpness(t.sharpness_at(resume_epoch.unwrap_or(0) * steps_per_epoch, total_steps)))
-        }
-        (g, _) => g,
-    };
-    let trainee = Trainee::new(model, gates, ctx.clone(), device);
-    let params = crate::params::count_trainee_params(&trainee);
-    let adapters_at_start = plasticity_peft::ParamCensus::of(&trainee.model).adapter_parameters();
-    let optim = match custom_optimizer {
-        Some(optim) => optim,
-        None => build_optimizer(&config.optimizer)?,
-    };
-    let schedule = build_schedule(&config.schedule, config.optimizer.lr, total_steps)?;
-    let first_epoch = resume_epoch.map_or(1, |e| e + 1);
-    let train_loader = Arc::new(EpochShuffleLoader::new(
-        splits.train.clone(),
-        batch,
-        mix(config.seed, STREAM_SHUFFLE),
-        first_epoch,
-        device.clone(),
-    )?);
-    let valid_loader = Arc::new(SequentialLoader::new(
-        splits.valid.clone(),
-        config.train.eval_batch_size,
-        device.clone().inner(),
-    )?);
-
-    let history_ctx = ctx.clone();
-    let history_fn = Arc::new(move |epoch: usize| {
-        history_ctx
-            .history
-            .lock()
-            .map(|h| h.records_until(epoch))
-            .unwrap_or_default()
-    });
-    let rules_fn: crate::checkpoint::SidecarFn = Arc::new(move |_epoch| {
-        let states = crate::extension::rule_states(&rules);
-        if states.is_empty() {
-            return Ok(None);
-        }
-        serde_json::to_vec_pretty(&states).map(Some).map_err(|e| e.to_string())
-    });
-    let mut training = SupervisedTraining::new(&dir, train_loader, valid_loader)
-        .num_epochs(config.train.epochs)
-        .with_custom_checkpointers(
-            AtomicCheckpointer::new(&ckpt_dir, "model")
-                .with_history(history_fn)
-                .with_sidecar("rules", rules_fn),
-            AtomicCheckpointer::new(&ckpt_dir, "optim"),
-            AtomicCheckpointer::new(&ckpt_dir, "scheduler"),
-        )
-        .with_checkpointing_strategy(KeepLastNCheckpoints::new(config.train.keep_checkpoints))
-        .early_stopping(RunStopper {
-            ctx: ctx.clone(),
-            patience: config.train.early_stopping_patience,
-            signal: opts.signal.clone(),
-        })
-        .with_interrupter(interrupter)
-        .with_application_logger(None);
-    training = crate::progress::attach_renderer(training, ctx.clone(), resume_epoch, opts.quiet);
-    if let Some(epoch) = resume_epoch {
-        training = training.checkpoint(epoch);
-    }
-    let result = training.launch(Learner::new(trainee, optim, schedule));
-
-    if let Some(failure) = ctx.failure() {
-        return Err(TrainError::Run(failure));
-    }
-    if let Some(error) = &result.error {
-        // Burn wraps checkpoint I/O errors as "Checkpoint error: Unknown error: `<path>: <cause>`".
-        let cause = error
-            .to_string()
-            .replace("Checkpoint error: Unknown error: ", "checkpoint write failed: ");
-        return Err(TrainError::Run(format!("training stopped: {cause}")));
-    }
-    let stopped = result
-        .interrupted
-        .as_ref()
-        .map(|i| i.reason.clone().unwrap_or_else(|| "interrupted".into()));
-    let trainee = result.model;
-    crate::artifacts::save_final(&dir, &trainee, config.peft.as_ref())?;
-    // TriAdaptLoRA's ranks grow during training: add what grew (every adapter trains).
-    let grown = plasticity_peft::ParamCensus::of(&trainee.model).adapter_parameters() - adapters_at_start;
-    let params = crate::params::ParamCounts {
-        trainable: params.trainable + grown,
-        total: params.total + grown,
-    };
-
-    let inner = device.clone().inner();
-    let test: Option<Evaluation> = match config.train.test {
-        true => Some(evaluate(
-            |x| trainee.logits(x),
-            splits.test.clone(),
-            config.train.eval_batch_size,
-            &inner,
-        )?),
         false => None,
     };
-    let peft = match (&trainee.gates, config.train.test) {
-        (Some(gates), true) => Some(crate::gate_report::report(
-            &dir,
-            &trainee.model,
-            gates,
-            &splits.test,
-            config,
-            &inner,
-        )?),
-        _ => None,
+    let batch = config.train.batch_size;
+    let steps_per_epoch = data.train.len().div_ceil(batch);
+    let total_steps = steps_per_epoch * config.train.epochs;
+    if let Some(c) = &checkpoint {
+        methods.restore(c.methods.clone())?;
+    }
+    let cx = AttachContext {
+        device,
+        total_steps,
+        run_dir: None,
     };
-    let epochs = ctx
-        .history
-        .lock()
-        .map(|h| h.records_until(usize::MAX))
-        .unwrap_or_default();
+    let mut trainee = methods.attach(model, &cx)?;
+    let mut optimizer = match ext.optimizer {
+        Some(optimizer) => optimizer,
+        None => build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?,
+    };
+    let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
+    let (history, step, first_epoch) = match checkpoint {
+        Some(c) => {
+            let path = crate::checkpoint::checkpoint_path(&ckpt_dir, "model", c.epoch);
+            trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
+                path: path.clone(),
+                message: format!("does not fit this run's model ({e}); was it written by a run with another config?"),
+            })?;
+            let optim_path = crate::checkpoint::checkpoint_path(&ckpt_dir, "optim", c.epoch);
+            optimizer
+                .load_bytes(c.optim.clone(), &path_ids(&trainee))
+                .map_err(|message| TrainError::Checkpoint {
+                    path: optim_path,
+                    message,
+                })?;
+            schedule = schedule.load_record(c.scheduler.clone());
+            tracing::info!("resuming after epoch {}", c.epoch);
+            if !opts.quiet {
+                println!("resuming at epoch {}/{}", c.epoch + 1, config.train.epochs);
+            }
+            (c.history(), c.progress.step, c.epoch + 1)
+        }
+        None => (History::default(), 0, 1),
+    };
+    let resumed_after = (first_epoch > 1).then_some(first_epoch - 1);
+    let state = TrainState {
+        trainee,
+        methods,
+        optimizer,
+        schedule,
+        step,
+        history,
+    };
+    let spec = TaskSpec {
+        index: 0,
+        epochs: config.train.epochs,
+        first_epoch,
+        batch_size: batch,
+        eval_batch_size: config.train.eval_batch_size,
+        grad_clip_norm: config.optimizer.common().grad_clip_norm,
+        shuffle_seed: mix(config.seed, STREAM_SHUFFLE),
+        rng_seed: mix(config.seed, STREAM_TRAIN_RNG),
+    };
+    let mut end = RunEpochEnd {
+        dir: ckpt_dir,
+        keep: config.train.keep_checkpoints,
+        epochs: config.train.epochs,
+        patience: config.train.early_stopping_patience,
+        opts,
+    };
+    let (state, how) = train_task(state, &data, &spec, device, &mut end)?;
+    let stopped = match how {
+        TaskEnd::Completed => None,
+        TaskEnd::Finished(reason) | TaskEnd::Interrupted(reason) => {
+            tracing::info!("{reason}");
+            Some(reason)
+        }
+    };
+    finish_run(config, &dir, state, &data, device, started, resumed_after, stopped)
+}
+
+/// After training: the final files, the test evaluation, the methods' artifacts and reports,
+/// `results.json`.
+#[allow(clippy::too_many_arguments)]
+fn finish_run<M: PlasticModel>(
+    config: &RunConfig,
+    dir: &Path,
+    state: TrainState<M>,
+    data: &TaskData<M::Input>,
+    device: &Device,
+    started: Instant,
+    resumed_after: Option<usize>,
+    stopped: Option<String>,
+) -> Result<RunSummary> {
+    save_final(dir, &state.trainee, &state.methods)?;
+    let parameters = Parameters::of(&census(&state.trainee, &state.methods));
+    let inner = device.clone().inner();
+    let valid = state.trainee.valid();
+    let forward = Forward {
+        mode: Mode::Eval,
+        step: state.step,
+    };
+    let test: Option<Evaluation> = config.train.test.then(|| {
+        evaluate(
+            |x| state.methods.forward(&valid, x, forward),
+            data.test.as_ref(),
+            config.train.eval_batch_size,
+            &inner,
+        )
+    });
+    let cx = ArtifactContext {
+        dir,
+        test: config.train.test.then_some(&data.test),
+        device: &inner,
+        eval_batch_size: config.train.eval_batch_size,
+        steps: state.step,
+    };
+    let mut sections = BTreeMap::new();
+    for m in state.methods.iter() {
+        let name = m.name();
+        if let Some(section) = m
+            .artifacts(&valid.model, &valid.modules, &cx)
+            .map_err(|e| method_error(&name, e))?
+        {
+            sections.insert(name, section);
+        }
+    }
+    let epochs = state.history.records_until(usize::MAX);
     let mut results = Results::new(
         config,
         epochs,
         test,
-        params,
+        parameters,
         started.elapsed().as_secs_f64(),
-        resume_epoch,
+        resumed_after,
         stopped,
     );
-    results.taugate = peft;
-    write_report(&dir, &results)?;
-    Ok(RunSummary { dir, results })
+    results.methods = sections;
+    write_report(dir, &results)?;
+    Ok(RunSummary {
+        dir: dir.to_path_buf(),
+        results,
+    })
 }

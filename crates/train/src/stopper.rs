@@ -1,26 +1,17 @@
 //! When a run stops early: patience on the validation loss, and Ctrl-C.
 //!
-//! Both are checked by Burn after the epoch's checkpoint is written, so a stop never loses a
-//! finished epoch. A first Ctrl-C finishes the current epoch and its checkpoint; a second one
-//! stops at once (the run then resumes from the previous checkpoint).
+//! Both are checked after the epoch's checkpoint is written, so a stop never loses a finished
+//! epoch. A first Ctrl-C finishes the current epoch and its checkpoint; a second one stops at
+//! once (the run then resumes from the previous checkpoint).
 
-use crate::trainee::TrainContext;
-use burn::train::metric::store::EventStoreClient;
-use burn::train::{EarlyStoppingStrategy, Interrupter};
+use crate::history::EpochRecord;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Shared between the Ctrl-C handler and the training loop.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct StopSignal {
     presses: Arc<AtomicUsize>,
-    interrupter: Arc<std::sync::Mutex<Option<Interrupter>>>,
-}
-
-impl std::fmt::Debug for StopSignal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StopSignal").field("presses", &self.presses).finish()
-    }
 }
 
 impl StopSignal {
@@ -28,110 +19,87 @@ impl StopSignal {
         Self::default()
     }
 
-    /// Called from a signal handler: first press asks for a stop after the epoch, second stops now.
+    /// Called from a signal handler: the first press asks for a stop after the epoch, the
+    /// second stops at once. Returns the number of presses so far.
     pub fn press(&self) -> usize {
-        let presses = self.presses.fetch_add(1, Ordering::SeqCst) + 1;
-        if presses >= 2
-            && let Ok(slot) = self.interrupter.lock()
-            && let Some(interrupter) = slot.as_ref()
-        {
-            interrupter.stop(Some("stopped by a second Ctrl-C"));
-        }
-        presses
+        self.presses.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// A stop after the current epoch was asked for.
     pub fn requested(&self) -> bool {
         self.presses.load(Ordering::SeqCst) > 0
     }
 
-    pub(crate) fn attach(&self, interrupter: Interrupter) {
-        if let Ok(mut slot) = self.interrupter.lock() {
-            *slot = Some(interrupter);
-        }
+    /// A stop at once was asked for.
+    pub fn immediate(&self) -> bool {
+        self.presses.load(Ordering::SeqCst) >= 2
     }
 }
 
-/// Burn's early-stopping hook, driven by our own per-epoch history.
-#[derive(Clone)]
-pub struct RunStopper {
-    pub ctx: Arc<TrainContext>,
-    pub patience: Option<usize>,
-    pub signal: StopSignal,
+/// Why to stop after `epoch`, given the records so far and the early-stopping patience.
+pub fn stop_reason(signal: &StopSignal, patience: Option<usize>, records: &[EpochRecord], epoch: usize) -> Option<Stop> {
+    if signal.requested() {
+        return Some(Stop::Interrupt(format!(
+            "stopped after epoch {epoch} as asked (Ctrl-C); resume with --resume"
+        )));
+    }
+    let patience = patience?;
+    let best = records
+        .iter()
+        .filter(|r| r.epoch <= epoch && r.valid_loss.is_finite())
+        .min_by(|a, b| a.valid_loss.total_cmp(&b.valid_loss))
+        .map(|r| r.epoch)?;
+    (epoch >= best + patience).then(|| {
+        Stop::Finish(format!(
+            "early stopping: no better validation loss since epoch {best} ({patience} epochs)"
+        ))
+    })
 }
 
-impl EarlyStoppingStrategy for RunStopper {
-    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
-        self.stop_after(epoch)
-    }
-}
-
-impl RunStopper {
-    /// Whether to stop after `epoch` (its checkpoint is already written).
-    pub fn stop_after(&self, epoch: usize) -> bool {
-        if self.signal.requested() {
-            tracing::info!("stopping after epoch {epoch} as asked (Ctrl-C); resume with --resume");
-            return true;
-        }
-        let Some(patience) = self.patience else { return false };
-        let Ok(history) = self.ctx.history.lock() else {
-            return false;
-        };
-        let records = history.records_until(epoch);
-        let best = records
-            .iter()
-            .filter(|r| r.valid_loss.is_finite())
-            .min_by(|a, b| a.valid_loss.total_cmp(&b.valid_loss))
-            .map(|r| r.epoch);
-        match best {
-            Some(best) if epoch >= best + patience => {
-                tracing::info!("early stopping: no better validation loss since epoch {best} ({patience} epochs)");
-                true
-            }
-            _ => false,
-        }
-    }
+/// A stop decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Early stopping: the task is done.
+    Finish(String),
+    /// Ctrl-C: the run resumes later.
+    Interrupt(String),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extension::Extensions;
-    use crate::history::History;
 
-    fn stopper(losses: &[f64], patience: Option<usize>) -> RunStopper {
-        let mut history = History::default();
-        for (i, &loss) in losses.iter().enumerate() {
-            history.add_valid(i + 1, loss, 0, 1);
-        }
-        let ctx = TrainContext::new(1, None, history, Interrupter::new(), Extensions::<()>::default());
-        RunStopper {
-            ctx: Arc::new(ctx),
-            patience,
-            signal: StopSignal::new(),
-        }
+    fn records(losses: &[f64]) -> Vec<EpochRecord> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| EpochRecord {
+                epoch: i + 1,
+                valid_loss: l,
+                ..Default::default()
+            })
+            .collect()
     }
 
     #[test]
     fn patience_counts_epochs_since_the_best_validation_loss() {
-        let losses = [1.0, 0.5, 0.6, 0.7, 0.4];
-        let s = stopper(&losses, Some(2));
-        let stops: Vec<bool> = (1..=losses.len()).map(|e| s.stop_after(e)).collect();
+        let r = records(&[1.0, 0.5, 0.6, 0.7, 0.4]);
+        let signal = StopSignal::new();
+        let stops: Vec<bool> = (1..=5).map(|e| stop_reason(&signal, Some(2), &r, e).is_some()).collect();
         // best at epoch 2; epoch 4 is two epochs later.
         assert_eq!(stops, [false, false, false, true, false]);
-        let never = stopper(&losses, None);
-        assert!(!(1..=5).any(|e| never.stop_after(e)));
+        assert!(!(1..=5).any(|e| stop_reason(&signal, None, &r, e).is_some()));
     }
 
     #[test]
-    fn first_ctrl_c_stops_after_the_epoch_second_interrupts() {
-        let s = stopper(&[1.0], None);
-        let interrupter = Interrupter::new();
-        s.signal.attach(interrupter.clone());
-        assert!(!s.stop_after(1));
-        assert_eq!(s.signal.press(), 1);
-        assert!(!interrupter.should_stop(), "the first press lets the epoch finish");
-        assert!(s.stop_after(1));
-        assert_eq!(s.signal.press(), 2);
-        assert!(interrupter.should_stop());
+    fn first_ctrl_c_stops_after_the_epoch_second_at_once() {
+        let r = records(&[1.0]);
+        let s = StopSignal::new();
+        assert_eq!(stop_reason(&s, None, &r, 1), None);
+        assert_eq!(s.press(), 1);
+        assert!(!s.immediate(), "the first press lets the epoch finish");
+        assert!(matches!(stop_reason(&s, None, &r, 1), Some(Stop::Interrupt(_))));
+        assert_eq!(s.press(), 2);
+        assert!(s.immediate());
     }
 }

@@ -1,6 +1,6 @@
 //! Value checks serde cannot express. Each failure names the dotted key and what was expected.
 
-use crate::config::{OptimizerKind, RunConfig};
+use crate::config::RunConfig;
 
 /// `Err((key, what was expected))` for the first invalid value.
 pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
@@ -17,44 +17,16 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
             "must be at least 1 (resume needs a checkpoint)".into(),
         );
     }
-    let o = &c.optimizer;
-    if !(o.lr.is_finite() && o.lr > 0.0 && o.lr <= 1.0) {
-        return fail(
-            "optimizer.lr",
-            format!("expected a learning rate in (0, 1], got {}", o.lr),
-        );
-    }
-    if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) {
-        return fail("optimizer.beta1", "betas must be in [0, 1)".into());
-    }
-    if !(o.eps > 0.0) {
-        return fail("optimizer.eps", format!("must be positive, got {}", o.eps));
-    }
-    if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
-        return fail(
-            "optimizer.weight_decay",
-            format!("must be >= 0, got {}", o.weight_decay),
-        );
-    }
-    if !(0.0..1.0).contains(&o.momentum) {
-        return fail("optimizer.momentum", format!("must be in [0, 1), got {}", o.momentum));
-    }
-    if o.cautious_weight_decay && o.kind != OptimizerKind::Adamw {
-        return fail(
-            "optimizer.cautious_weight_decay",
-            "only applies to kind = \"adamw\"".into(),
-        );
-    }
-    if let Some(n) = o.grad_clip_norm
-        && !(n > 0.0 && n.is_finite())
-    {
-        return fail("optimizer.grad_clip_norm", format!("must be positive, got {n}"));
+    c.optimizer.validate()?;
+    let lr = c.optimizer.lr();
+    if lr > 1.0 {
+        return fail("optimizer.lr", format!("expected a learning rate in (0, 1], got {lr}"));
     }
     let s = &c.schedule;
-    if !(s.min_lr >= 0.0 && s.min_lr <= o.lr) {
+    if !(s.min_lr >= 0.0 && s.min_lr <= lr) {
         return fail(
             "schedule.min_lr",
-            format!("must be in [0, optimizer.lr = {}], got {}", o.lr, s.min_lr),
+            format!("must be in [0, optimizer.lr = {lr}], got {}", s.min_lr),
         );
     }
     if !(s.warmup_start_factor > 0.0 && s.warmup_start_factor <= 1.0) {
