@@ -3,13 +3,14 @@
 //! `cargo run --release --example custom_model`
 //!
 //! The model implements one trait, `PlasticModel`: `forward_hooked` computes the logits and
-//! routes each hidden pre-activation through the hook (so activation-space methods such as
-//! TauGate can gate it), and `insertion_points` lists those hidden layers.
+//! routes each hidden pre-activation and each Linear layer through the hooks (so activation-space
+//! methods such as TauGate can gate it, and LoRA dropout can reach the layers), and
+//! `insertion_points` / `linear_points` list them.
 
 use plasticity::burn::module::Module;
 use plasticity::burn::nn::{Linear, LinearConfig};
 use plasticity::burn::tensor::{Device, Tensor};
-use plasticity::models::{Activation, ActivationHook, InsertionPoint, PlasticModel};
+use plasticity::core::{Activation, Hooks, InsertionPoint, PlasticModel};
 use plasticity::train::{RunOptions, parse_config, train_with};
 
 /// `[batch, 784] -> 128 (GELU) -> 10`, a residual-free two-layer classifier.
@@ -29,10 +30,16 @@ impl TwoLayer {
 }
 
 impl PlasticModel for TwoLayer {
-    fn forward_hooked(&self, input: Tensor<2>, hook: &dyn ActivationHook) -> Tensor<2> {
-        let z = self.hidden.forward(input);
-        let h = hook.activate(0, z, Activation::Gelu);
-        self.output.forward(h)
+    type Input = Tensor<2>;
+
+    fn forward_hooked(&self, input: Tensor<2>, hooks: &Hooks) -> Tensor<2> {
+        let z = hooks.linear(0, &self.hidden, input);
+        let h = hooks.activate(0, z, Activation::Gelu);
+        hooks.linear(1, &self.output, h)
+    }
+
+    fn linear_points(&self) -> Vec<String> {
+        vec!["hidden".into(), "output".into()]
     }
 
     fn insertion_points(&self) -> Vec<InsertionPoint> {
@@ -57,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "examples/custom_model.rs",
         &[],
     )?;
-    let summary = train_with(&config, &RunOptions::default(), TwoLayer::new)?;
+    let summary = train_with(&config, &RunOptions::default(), TwoLayer::new, Default::default())?;
     println!(
         "test accuracy {:?}; run directory {}",
         summary.results.test_accuracy,

@@ -5,7 +5,7 @@ mod common;
 mod peft_support;
 
 use common::{config, param_values, temp_dir};
-use peft_support::{BASE, adapted, mlp};
+use peft_support::{BASE, adapted, attach, mlp};
 use plasticity::burn::module::Module;
 use plasticity::burn::tensor::Device;
 use plasticity::train::commands::{load_run_model, merge_run};
@@ -43,7 +43,7 @@ fn base_then_adapted(name: &str, peft: &str) -> Runs {
 /// The base run's model with the run's `[peft]` attached and `adapter.bpk` loaded over it.
 fn rebuilt_from_adapter(runs: &Runs) -> plasticity::models::Mlp {
     let base = load_model_file(mlp(), &runs.base_dir.join("model.bpk")).unwrap();
-    let (model, _) = plasticity::train::peft::attach(base, runs.cfg.peft.as_ref().unwrap(), &Device::flex()).unwrap();
+    let model = attach(base, &runs.cfg);
     let record = plasticity::burn::store::ModuleRecord::load(runs.dir.join("adapter.bpk"))
         .unwrap()
         .allow_partial(true);
@@ -65,9 +65,9 @@ fn lora_run_trains_adapters_only_and_merges() {
     // The base weights inside the adapted model are the base run's, untouched.
     let base = param_values(&load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap());
     let device = Device::flex();
-    let (model, _) = load_run_model(mlp(), &cfg, &dir, &device).unwrap();
-    let census = plasticity::peft::ParamCensus::of(&model);
-    assert_eq!(census.adapters.len(), 6);
+    let (trainee, _) = load_run_model(mlp(), &cfg, &dir, &device).unwrap();
+    let model = trainee.model;
+    assert_eq!(plasticity::peft::adapter_params(&model).len(), 6);
     let merged = model.clone().materialize();
     assert_ne!(
         param_values(&merged),
@@ -101,11 +101,13 @@ fn taugate_run_reports_hard_gates() {
         "threshold and gain per hidden unit"
     );
     assert_eq!(run.results.parameters.total, base.results.parameters.total + 128);
-    let report = run.results.taugate.as_ref().unwrap();
-    assert_eq!(report.active_fraction.len(), 2);
-    assert!(report.active_fraction.iter().all(|f| (0.0..=1.0).contains(f)));
-    assert_eq!(report.class_activity[0].len(), 10);
-    assert!(report.hard_test_accuracy > 0.1 && report.soft_test_accuracy > 0.1);
+    let report = &run.results.methods["taugate"];
+    let active = report["active_fraction"].as_array().unwrap();
+    assert_eq!(active.len(), 2);
+    assert!(active.iter().all(|f| (0.0..=1.0).contains(&f.as_f64().unwrap())));
+    assert_eq!(report["class_activity"][0].as_array().unwrap().len(), 10);
+    assert!(report["hard_test_accuracy"].as_f64().unwrap() > 0.1);
+    assert!(report["soft_test_accuracy"].as_f64().unwrap() > 0.1);
     for file in [
         "gates.bpk",
         "taugate.json",
@@ -136,9 +138,9 @@ fn miss_run_with_saved_head() {
 
     let device = Device::flex();
     let base = load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap();
-    let (model, _) = load_run_model(mlp(), &cfg, &dir, &device).unwrap();
-    let census = plasticity::peft::ParamCensus::of(&model);
-    assert_eq!(census.adapters.len(), 2, "the head is not adapted");
+    let (trainee, _) = load_run_model(mlp(), &cfg, &dir, &device).unwrap();
+    let model = trainee.model;
+    assert_eq!(plasticity::peft::adapter_params(&model).len(), 2, "the head is not adapted");
     assert_ne!(
         param_values(&model.output),
         param_values(&base.output),

@@ -63,18 +63,16 @@ fn triadapt_resume() {
         .map(|c| std::fs::read_to_string(c.run_dir().join("rank_pattern.json")).unwrap())
         .to_vec();
     assert_eq!(patterns[0], patterns[1]);
-    let epoch_1: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(split.run_dir().join("checkpoint/rules-1.json")).unwrap())
-            .unwrap();
+    let epoch_1 = plasticity::core::TensorState::load(&split.run_dir().join("checkpoint/methods-1.bpk")).unwrap();
     let final_pattern: serde_json::Value = serde_json::from_str(&patterns[0]).unwrap();
     assert_ne!(
-        epoch_1["triadapt-growth"]["rank_pattern"], final_pattern,
+        epoch_1.meta["triadapt"]["rank_pattern"], final_pattern,
         "ranks grew after epoch 1"
     );
     let device = Device::flex();
     let load = |c: &plasticity::train::RunConfig| {
-        let (model, _) = load_run_model(mlp(), c, &c.run_dir(), &device).unwrap();
-        param_values(&model)
+        let (trainee, _) = load_run_model(mlp(), c, &c.run_dir(), &device).unwrap();
+        param_values(&trainee.model)
     };
     assert_eq!(load(&full), load(&split));
 }

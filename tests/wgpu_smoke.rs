@@ -54,10 +54,10 @@ fn wgpu_matches_flex() {
         quiet: true,
         ..Default::default()
     };
-    let flex = train_with(&config(SMOKE, &temp_dir("smoke-flex")), &quiet, seeded_mlp).unwrap();
+    let flex = train_with(&config(SMOKE, &temp_dir("smoke-flex")), &quiet, seeded_mlp, Default::default()).unwrap();
     let mut cfg = config(SMOKE, &temp_dir("smoke-wgpu"));
     cfg.device = "wgpu".into();
-    let wgpu = train_with(&cfg, &quiet, seeded_mlp).unwrap();
+    let wgpu = train_with(&cfg, &quiet, seeded_mlp, Default::default()).unwrap();
     for (f, w) in flex.results.epochs.iter().zip(&wgpu.results.epochs) {
         println!(
             "epoch {}: flex train {:.6} valid {:.6} | wgpu train {:.6} valid {:.6}",

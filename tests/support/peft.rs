@@ -35,3 +35,15 @@ pub fn mlp() -> plasticity::models::Mlp {
     }
     .init(&Device::flex())
 }
+
+/// `model` with the `[peft]` of `cfg` attached (as a fresh run would, before training).
+pub fn attach(model: plasticity::models::Mlp, cfg: &plasticity::train::RunConfig) -> plasticity::models::Mlp {
+    let mut methods = plasticity::train::Methods::new(cfg.methods()).unwrap();
+    let device = Device::flex();
+    let cx = plasticity::core::AttachContext {
+        device: &device,
+        total_steps: 0,
+        run_dir: None,
+    };
+    methods.attach(model, &cx).unwrap().model
+}

@@ -17,7 +17,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use plasticity_models::{Mlp, MlpConfig, PlasticModel};
 use plasticity_peft::saved::{exclusion, unfreeze_saved};
-use plasticity_peft::{LoraConfig, MissConfig, MissVariant, ParamCensus, PeftError, TargetModules, hf};
+use plasticity_peft::{LoraConfig, MissConfig, MissVariant, PeftError, TargetModules, hf};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..MlpConfig::default()
     };
     let base = config.init(&device);
-    ParamCensus::of(&base); // initialise the lazy parameters before cloning (burn-0.22.md §11.7)
+    let _ = plasticity_core::param_infos(&base); // initialise the lazy parameters before cloning (burn-0.22.md §11.7)
     let x = Tensor::<2>::random([4, 784], Distribution::Default, &device);
     hf::export_base_pytorch(&base, dir.join("base.safetensors"))?;
 

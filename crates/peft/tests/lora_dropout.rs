@@ -6,8 +6,9 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
-use plasticity_models::{ActivationHook, MlpConfig, PlasticModel};
-use plasticity_peft::{LoraConfig, ParamCensus, TargetModules};
+use plasticity_core::Hooks;
+use plasticity_models::{MlpConfig, PlasticModel};
+use plasticity_peft::{LoraConfig, TargetModules};
 
 /// A model with no linear points: its layers never see the hook's `linear`.
 #[derive(Module, Debug)]
@@ -16,7 +17,8 @@ struct Opaque {
 }
 
 impl PlasticModel for Opaque {
-    fn forward_hooked(&self, x: Tensor<2>, _hook: &dyn ActivationHook) -> Tensor<2> {
+    type Input = Tensor<2>;
+    fn forward_hooked(&self, x: Tensor<2>, _hooks: &Hooks) -> Tensor<2> {
         self.layer.forward(x)
     }
 }
@@ -36,7 +38,7 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
         ..MlpConfig::default()
     }
     .init(&device);
-    ParamCensus::of(&base); // initialise the lazy parameters (burn-0.22.md §11.7)
+    let _ = plasticity_core::param_infos(&base); // initialise the lazy parameters (burn-0.22.md §11.7)
     let targets = TargetModules::Names(vec!["hidden.0".into(), "output".into()]);
     let config = LoraConfig {
         dropout: 0.4,
@@ -52,7 +54,7 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
     let x = Tensor::<2>::random([5, 12], Distribution::Default, &device);
     let mut optim = AdamConfig::new().init();
     for _ in 0..2 {
-        let loss = (model.forward_hooked(x.clone(), &dropout.hook(&model)) - 1.0)
+        let loss = (model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook(&model))])) - 1.0)
             .powi_scalar(2)
             .mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -62,7 +64,7 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
 
     // The hooked forward equals peft's formula with the same two masks, drawn in the same order.
     device.seed(11);
-    let hooked = model.forward_hooked(x.clone(), &dropout.hook(&model));
+    let hooked = model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook(&model))]));
     device.seed(11);
     let keep = 0.6;
     let branch = |layer: &Linear, input: Tensor<2>| {

@@ -7,7 +7,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{Snapshot, Tower};
 use plasticity_peft::saved::{exclusion, saved_params, unfreeze_saved};
-use plasticity_peft::{LoraConfig, ParamCensus, PeftError, TargetModules};
+use plasticity_peft::{LoraConfig, PeftError, TargetModules};
 
 fn head() -> Vec<String> {
     vec!["head".into()]
@@ -25,9 +25,8 @@ fn lora_with_saved_head(device: &Device) -> Tower {
 fn saved_head_trains_in_full_and_is_not_adapted() {
     let device = Device::flex().autodiff();
     let mut model = lora_with_saved_head(&device);
-    let census = ParamCensus::of(&model);
-    let adapted: Vec<&str> = census
-        .params
+    let bases = plasticity_peft::base_params(&model);
+    let adapted: Vec<&str> = bases
         .iter()
         .filter(|p| p.reparameterization.is_some())
         .map(|p| p.path.as_str())

@@ -38,14 +38,14 @@ fn default_gates_leave_the_mlp_unchanged_within_1e_4() {
     assert_eq!(gates.num_params(), 2 * (32 + 16), "2·H per gated layer");
     let x = Tensor::<2>::random([64, 20], Distribution::Normal(0.0, 1.0), &device);
     assert_close(
-        mlp.forward_hooked(x.clone(), &gates),
+        mlp.forward_hooked(x.clone(), &gates.hooks()),
         mlp.forward(x.clone()),
         1e-4,
         "soft gate at init",
     );
     // The hard gate at τ = −1 passes every ReLU unit that fires: exactly the base model.
     assert_close(
-        mlp.forward_hooked(x.clone(), &gates.hardened(true)),
+        mlp.forward_hooked(x.clone(), &gates.hardened(true).hooks()),
         mlp.forward(x),
         1e-6,
         "hard gate at init",
@@ -75,13 +75,13 @@ fn soft_and_hard_forward_follow_the_formulas() {
     // Hand check of two hard entries: unit 0 of row 0 passes (1 > 0.5) with gain 2; unit 2 of row 0 is cut (1 < 2).
     assert_eq!((hard[0], hard[2]), (2.0, 0.0));
     let to_tensor = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [2, 3]), &device);
-    assert_close(
-        gate.forward_soft(z.clone(), Activation::Relu, s as f64),
-        to_tensor(soft),
-        1e-6,
-        "soft",
-    );
-    assert_close(gate.forward_hard(z, Activation::Relu), to_tensor(hard), 0.0, "hard");
+    // Gates act on the canonical [n, units, positions] form, with h = φ(z) given.
+    let z3: Tensor<3> = z.clone().reshape([2, 3, 1]);
+    let h3 = Activation::Relu.apply(z3.clone());
+    let soft_out: Tensor<2> = gate.forward_soft(z3.clone(), h3.clone(), s as f64).reshape([2, 3]);
+    assert_close(soft_out, to_tensor(soft), 1e-6, "soft");
+    let hard_out: Tensor<2> = gate.forward_hard(z3, h3).reshape([2, 3]);
+    assert_close(hard_out, to_tensor(hard), 0.0, "hard");
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn gradients_reach_only_the_gates_and_adam_keeps_the_model() {
     let mut gates = TauGateConfig::default().init_for(&mlp, &device).expect("gates");
     let x = Tensor::<2>::random([4, 8], Distribution::Normal(0.0, 1.0), &device);
     let before = Snapshot::of(&mlp);
-    let loss = mlp.forward_hooked(x.clone(), &gates).powi_scalar(2).mean();
+    let loss = mlp.forward_hooked(x.clone(), &gates.hooks()).powi_scalar(2).mean();
     let mut grads = loss.backward();
     assert_eq!(
         GradientsParams::from_module(&mut grads, &mlp).len(),
@@ -149,7 +149,7 @@ fn statistics_count_active_units_per_layer_and_class() {
     );
     // Hard outputs h = γ ⊙ mask ⊙ relu(z): [2,0,0], [0,1,0], [4,3,0]; logits h·W_out.
     let expected = matrix(&[&[2.0, 0.0], &[0.0, 1.0], &[4.0, 3.0]], &device);
-    assert_close(mlp.forward_hooked(x.clone(), &gates), expected, 0.0, "hard logits");
+    assert_close(mlp.forward_hooked(x.clone(), &gates.hooks()), expected, 0.0, "hard logits");
     assert!(matches!(
         gate_statistics(&mlp, &gates, x.clone(), &[0, 1], 3),
         Err(PeftError::Config { key: "labels", .. })

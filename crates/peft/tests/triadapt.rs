@@ -10,7 +10,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{assert_close, max_abs_diff, values};
 use plasticity_peft::triadapt::*;
-use plasticity_peft::{ParamCensus, TargetModules};
+use plasticity_peft::{TargetModules};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Module, Debug)]
@@ -25,7 +25,7 @@ impl Pair {
             l1: LinearConfig::new(6, 8).init(device),
             l2: LinearConfig::new(8, 4).init(device),
         };
-        let _ = ParamCensus::of(&pair); // initialise lazy params before any clone (burn-0.22.md §11.7)
+        let _ = plasticity_core::param_infos(&pair); // initialise lazy params before any clone (burn-0.22.md §11.7)
         pair
     }
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
@@ -46,7 +46,7 @@ fn loss(model: &Pair, x: Tensor<2>) -> Tensor<1> {
 }
 
 fn ids(model: &Pair) -> BTreeSet<ParamId> {
-    ParamCensus::of(model).adapters.iter().map(|p| p.id).collect()
+    plasticity_peft::adapter_params(model).iter().map(|p| p.id).collect()
 }
 
 #[test]
@@ -65,8 +65,7 @@ fn identity_at_init_and_gradients_reach_only_adapters() {
     assert_eq!(adapters.len(), 8, "a, b, c_row, c_col per layer");
     let grads = GradientsParams::from_grads(loss(&model, x).backward(), &model);
     assert!(
-        ParamCensus::of(&model)
-            .params
+        plasticity_peft::base_params(&model)
             .iter()
             .all(|p| grads.get::<2>(p.id).is_none() && grads.get::<1>(p.id).is_none()),
         "frozen bases get no gradient"

@@ -51,8 +51,7 @@ fn with_run_model_on<T: RunModelTask>(run: &Path, config: &RunConfig, task: T, d
     impl<T: RunModelTask> WithModel for Loaded<'_, T> {
         type Output = Result<T::Output>;
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<T::Output> {
-            let methods = Methods::new(self.config.methods())?;
-            let (trainee, methods) = load_run(model, methods, self.run, &self.device)?;
+            let (trainee, methods) = load_run_model(model, self.config, self.run, &self.device)?;
             self.task.run(trainee, methods, &self.device)
         }
     }
@@ -65,6 +64,16 @@ fn with_run_model_on<T: RunModelTask>(run: &Path, config: &RunConfig, task: T, d
             device,
         },
     )
+}
+
+/// [`load_run`] with the methods of `config` (a finished run's own `config.toml`).
+pub fn load_run_model<M: PlasticModel>(
+    model: M,
+    config: &RunConfig,
+    run: &Path,
+    device: &Device,
+) -> Result<(Trainee<M>, Methods<M>)> {
+    load_run(model, Methods::new(config.methods())?, run, device)
 }
 
 /// The forward pass of a loaded run, as evaluated (every method's evaluation hooks).

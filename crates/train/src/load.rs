@@ -18,18 +18,8 @@ pub fn load_config(path: &Path, overrides: &[String]) -> Result<RunConfig> {
 /// As [`load_config`], from text; `origin` names the source in errors.
 pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<RunConfig> {
     // First pass on the text itself, so errors carry the line of the offending key.
-    if let Err(e) = toml::from_str::<RunConfig>(text) {
-        // An `[optimizer]` without `kind` is Adam: check again with it filled in.
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-        default_kinds(&mut table);
-        match table.try_into::<RunConfig>() {
-            Err(filled) if e.message().contains("missing field `kind`") => {
-                return Err(located_error(text, origin, &filled));
-            }
-            Err(_) => return Err(toml_error(text, origin, &e)),
-            Ok(_) => {}
-        }
-    }
+    toml::from_str::<RunConfig>(text).map_err(|e| toml_error(text, origin, &e))?;
+    let had_optimizer = toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("optimizer"));
     let mut table = base_table(text).map_err(|e| toml_error(text, origin, &e))?;
     for item in overrides {
         apply_override(&mut table, item)?;
@@ -42,7 +32,9 @@ pub fn parse_config(text: &str, origin: &str, overrides: &[String]) -> Result<Ru
             set(&mut table, key, toml::Value::String(value));
         }
     }
-    default_kinds(&mut table);
+    if !had_optimizer {
+        default_kinds(&mut table);
+    }
     let config: RunConfig = table
         .clone()
         .try_into()
@@ -64,8 +56,8 @@ fn base_table(text: &str) -> Result<toml::Table, toml::de::Error> {
     Ok(table)
 }
 
-/// `[optimizer]` without `kind` is Adam (the default optimizer), also when only `--set
-/// optimizer.lr=…` created the table.
+/// A config file without `[optimizer]` uses Adam, also when `--set optimizer.lr=…` creates the
+/// table. In a file, `[optimizer]` names its `kind`: the keys depend on it.
 fn default_kinds(table: &mut toml::Table) {
     if lookup(table, "optimizer").is_some() && lookup(table, "optimizer.kind").is_none() {
         set(table, "optimizer.kind", toml::Value::String("adam".into()));
@@ -156,19 +148,6 @@ fn toml_error(text: &str, origin: &str, err: &toml::de::Error) -> TrainError {
         .unwrap_or_default();
     let message = err.message().trim().replace('\n', " ");
     TrainError::config(format!("{origin}{at}"), message)
-}
-
-/// An error without a span (from a table, not the text), placed at the line of the first
-/// backquoted key it names.
-fn located_error(text: &str, origin: &str, err: &toml::de::Error) -> TrainError {
-    let message = err.message().trim().replace('\n', " ");
-    let line = message
-        .split('`')
-        .nth(1)
-        .and_then(|key| text.lines().position(|l| l.trim_start().starts_with(key)))
-        .map(|i| format!(":{}", i + 1))
-        .unwrap_or_default();
-    TrainError::config(format!("{origin}{line}"), message)
 }
 
 /// The 1-based line where a dotted key (`optimizer.lr`) is assigned, if it is in the text.

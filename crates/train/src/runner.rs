@@ -269,7 +269,7 @@ pub fn run_model<M: PlasticModel>(
             let path = crate::checkpoint::checkpoint_path(&ckpt_dir, "model", c.epoch);
             trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
                 path: path.clone(),
-                message: format!("does not fit this run's model ({e}); was it written by a run with another config?"),
+                message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
             })?;
             let optim_path = crate::checkpoint::checkpoint_path(&ckpt_dir, "optim", c.epoch);
             optimizer

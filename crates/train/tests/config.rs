@@ -1,7 +1,8 @@
 //! Config parsing: errors name the key, the line and what was expected; precedence is
 //! flag (--set) > config file > environment.
 
-use plasticity_train::config::{Dataset, OptimizerKind};
+use plasticity_core::optim::OptimizerConfig;
+use plasticity_train::config::Dataset;
 use plasticity_train::parse_config;
 
 fn err(text: &str, overrides: &[&str]) -> String {
@@ -16,8 +17,11 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.device, "flex");
     assert_eq!(c.data.dataset, Dataset::MnistBundled);
     assert_eq!(c.data.valid_size, 5000);
-    assert_eq!(c.optimizer.kind, OptimizerKind::Adam);
-    assert_eq!(c.optimizer.eps, 1e-8); // PyTorch's, not Burn's 1e-5
+    let OptimizerConfig::Adam(adam) = &c.optimizer else {
+        panic!("default optimizer is Adam: {:?}", c.optimizer)
+    };
+    assert_eq!(adam.eps, 1e-8); // PyTorch's, not Burn's 1e-5
+    assert_eq!(adam.lr, 1e-3);
     assert_eq!((c.train.epochs, c.train.batch_size), (10, 128));
 }
 
@@ -34,8 +38,8 @@ fn unknown_key_names_key_line_and_column() {
 
 #[test]
 fn wrong_type_and_invalid_value() {
-    let e = err("[optimizer]\nlr = \"fast\"\n", &[]);
-    assert!(e.starts_with("run.toml:2:6:") && e.contains("expected f64"), "{e}");
+    let e = err("[optimizer]\nkind = \"adam\"\nlr = \"fast\"\n", &[]);
+    assert!(e.starts_with("run.toml:3:6:") && e.contains("expected f64"), "{e}");
     let e = err("[data]\nrotate_fraction = 1.5\n", &[]);
     assert_eq!(e, "run.toml:2: data.rotate_fraction: must be in [0, 1], got 1.5");
     let e = err("device = \"tpu\"\n", &[]);
@@ -84,4 +88,29 @@ fn environment_is_the_last_resort() {
     assert_eq!(from_env.data.data_dir.unwrap().to_str(), Some("/from/env"));
     assert_eq!(from_file.data.data_dir.unwrap().to_str(), Some("/from/file"));
     assert_eq!(from_flag.data.data_dir.unwrap().to_str(), Some("/from/flag"));
+}
+
+/// `[optimizer]` is tagged by `kind`: each kind takes only its own keys, with its own defaults
+/// (PyTorch's), and `implementation` picks Burn's optimizers.
+#[test]
+fn optimizer_kinds_have_their_own_keys_and_defaults() {
+    let e = err("[optimizer]\nkind = \"adam\"\nmomentum = 0.9\n", &[]);
+    assert!(e.starts_with("run.toml:3:1: unknown field `momentum`") && e.contains("`beta1`"), "{e}");
+    let e = err("[optimizer]\nkind = \"sgd\"\nbeta1 = 0.9\n", &[]);
+    assert!(e.starts_with("run.toml:3:1: unknown field `beta1`") && e.contains("`momentum`"), "{e}");
+    let e = err("[optimizer]\nlr = 0.1\n", &[]);
+    assert!(e.contains("missing field `kind`"), "{e}");
+    let e = err("[optimizer]\nkind = \"sgd\"\nmomentum = 0.9\nnesterov = true\ndampening = 0.1\n", &[]);
+    assert!(e.contains("optimizer.nesterov") && e.contains("dampening = 0"), "{e}");
+
+    let parse = |text: &str| parse_config(text, "run.toml", &[]).unwrap().optimizer;
+    let OptimizerConfig::Adamw(w) = parse("[optimizer]\nkind = \"adamw\"\n") else { panic!() };
+    assert_eq!((w.lr, w.weight_decay, w.eps, w.cautious_weight_decay), (1e-3, 0.01, 1e-8, false));
+    let OptimizerConfig::Sgd(s) = parse("[optimizer]\nkind = \"sgd\"\n") else { panic!() };
+    assert_eq!((s.lr, s.momentum, s.dampening, s.nesterov), (1e-3, 0.0, 0.0, false));
+    let burn = parse("[optimizer]\nkind = \"adam\"\nimplementation = \"burn\"\n");
+    assert_eq!(burn.common().implementation, plasticity_core::optim::Implementation::Burn);
+    // Without [optimizer] in the file, --set creates an Adam table.
+    let c = parse_config("", "run.toml", &["optimizer.lr=0.01".into()]).unwrap();
+    assert!(matches!(c.optimizer, OptimizerConfig::Adam(ref a) if a.lr == 0.01));
 }

@@ -1,13 +1,15 @@
-//! The hooks later methods use: per-step rules, loss penalties, global-norm clipping.
+//! Methods passed to the run function: rules after every update, loss penalties, global-norm
+//! clipping, and an optimizer that replaces the configured one.
 
 use burn::module::Param;
 use burn::nn::LinearConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
+use plasticity_core::optim::Optimizer;
+use plasticity_core::{Method, MethodModules, MethodResult, StepContext};
 use plasticity_models::{Mlp, MlpConfig};
 use plasticity_train::clip::{clip_global_norm, global_norm};
-use plasticity_train::runner::training_device;
-use plasticity_train::{Extensions, Penalty, RunOptions, StepRule, parse_config, train_model};
+use plasticity_train::{Extensions, RunOptions, RunSummary, parse_config, train_with};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,65 +20,49 @@ fn run_config(name: &str) -> plasticity_train::RunConfig {
     parse_config(text, "test", &[format!("output_dir=\"{}\"", dir.display())]).unwrap()
 }
 
-/// The final `model.bpk` of a run, loaded into a fresh MLP 784-16-10.
-fn saved_model(dir: &std::path::Path) -> Mlp {
-    let fresh = MlpConfig {
+fn mlp(device: &Device) -> Mlp {
+    MlpConfig {
         hidden: vec![16],
         ..Default::default()
     }
-    .init(&Device::flex());
-    plasticity_train::load_model_file(fresh, &dir.join("model.bpk")).unwrap()
+    .init(device)
+}
+
+fn run(name: &str, ext: Extensions<Mlp>) -> RunSummary {
+    train_with(&run_config(name), &RunOptions::default(), mlp, ext).unwrap()
+}
+
+/// The final `model.bpk` of a run, loaded into a fresh MLP 784-16-10.
+fn saved_model(dir: &std::path::Path) -> Mlp {
+    plasticity_train::load_model_file(mlp(&Device::flex()), &dir.join("model.bpk")).unwrap()
 }
 
 /// Zeroes the output bias after every optimizer step and counts its calls.
-struct ZeroOutputBias(AtomicU64);
+struct ZeroOutputBias(Arc<AtomicU64>);
 
-impl StepRule<Mlp> for ZeroOutputBias {
-    fn name(&self) -> &str {
-        "zero-output-bias"
+impl Method<Mlp> for ZeroOutputBias {
+    fn name(&self) -> String {
+        "zero-output-bias".into()
     }
-    fn after_step(&self, mut model: Mlp, step: u64) -> Mlp {
-        assert_eq!(step, self.0.fetch_add(1, Ordering::SeqCst), "steps are counted from 0");
+    fn after_step(&mut self, mut model: Mlp, _modules: &mut MethodModules, cx: &mut StepContext) -> MethodResult<Mlp> {
+        assert_eq!(cx.step, self.0.fetch_add(1, Ordering::SeqCst), "steps are counted from 0");
         model.output.bias = model.output.bias.map(|bias| {
             bias.map(|b| {
                 let trainable = b.is_require_grad();
                 b.zeros_like().detach().set_require_grad(trainable)
             })
         });
-        model
+        Ok(model)
     }
 }
 
 #[test]
 fn step_rule_runs_after_every_update() {
-    let config = run_config("rule");
-    let device = training_device(&config).unwrap();
-    let model = MlpConfig {
-        hidden: vec![16],
-        ..Default::default()
-    }
-    .init(&device);
-    let rule = Arc::new(ZeroOutputBias(AtomicU64::new(0)));
-    let ext = Extensions {
-        penalties: vec![],
-        rules: vec![rule.clone()],
-        optimizer: None,
-    };
-    let summary = train_model(&config, model, &device, &RunOptions::default(), ext).unwrap();
-    assert_eq!(
-        rule.0.load(Ordering::SeqCst),
-        20,
-        "1000 examples / 100 per batch × 2 epochs"
-    );
+    let calls = Arc::new(AtomicU64::new(0));
+    let summary = run("rule", Extensions::methods(vec![Box::new(ZeroOutputBias(calls.clone()))]));
+    assert_eq!(calls.load(Ordering::SeqCst), 20, "1000 examples / 100 per batch × 2 epochs");
     let saved = saved_model(&summary.dir);
-    let bias = saved
-        .output
-        .bias
-        .unwrap()
-        .val()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let bias = saved.output.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap();
     assert!(bias.iter().all(|&b| b == 0.0), "{bias:?}");
     // Still learns (chance is 0.1; 16 hidden units, 1000 images and 2 epochs reach 0.45–0.6
     // depending on the initialisation).
@@ -86,48 +72,25 @@ fn step_rule_runs_after_every_update() {
 /// λ‖W‖² on the hidden weights: a large λ shrinks them compared with no penalty.
 struct L2(f32);
 
-impl Penalty<Mlp> for L2 {
-    fn name(&self) -> &str {
-        "l2"
+impl Method<Mlp> for L2 {
+    fn name(&self) -> String {
+        "l2".into()
     }
-    fn penalty(&self, model: &Mlp) -> Tensor<1> {
-        model.hidden[0].weight.val().powi_scalar(2).sum().mul_scalar(self.0)
+    fn penalty(&self, model: &Mlp, _modules: &MethodModules) -> Option<Tensor<1>> {
+        Some(model.hidden[0].weight.val().powi_scalar(2).sum().mul_scalar(self.0))
     }
 }
 
-fn hidden_norm(config: &plasticity_train::RunConfig, penalties: Vec<Arc<dyn Penalty<Mlp>>>) -> f32 {
-    let device = training_device(config).unwrap();
-    let model = MlpConfig {
-        hidden: vec![16],
-        ..Default::default()
-    }
-    .init(&device);
-    let summary = train_model(
-        config,
-        model,
-        &device,
-        &RunOptions::default(),
-        Extensions {
-            penalties,
-            rules: vec![],
-            optimizer: None,
-        },
-    )
-    .unwrap();
+fn hidden_norm(name: &str, methods: Vec<Box<dyn Method<Mlp>>>) -> f32 {
+    let summary = run(name, Extensions::methods(methods));
     let saved = saved_model(&summary.dir);
-    saved.hidden[0]
-        .weight
-        .val()
-        .powi_scalar(2)
-        .sum()
-        .sqrt()
-        .into_scalar::<f32>()
+    saved.hidden[0].weight.val().powi_scalar(2).sum().sqrt().into_scalar::<f32>()
 }
 
 #[test]
 fn penalty_is_added_to_the_loss() {
-    let plain = hidden_norm(&run_config("plain"), vec![]);
-    let penalised = hidden_norm(&run_config("l2"), vec![Arc::new(L2(1.0))]);
+    let plain = hidden_norm("plain", vec![]);
+    let penalised = hidden_norm("l2", vec![Box::new(L2(1.0))]);
     assert!(penalised < 0.5 * plain, "penalised {penalised} vs plain {plain}");
 }
 
@@ -143,24 +106,11 @@ fn global_norm_clipping_matches_hand_values() {
         Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 0.0, 0.0, 0.0], [2, 2]), &device),
     );
     let bias_id = layer.bias.as_ref().map(|b: &Param<Tensor<1>>| b.id).unwrap();
-    grads.register(
-        bias_id,
-        Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device),
-    );
+    grads.register(bias_id, Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 4.0], [2]), &device));
     assert!((global_norm(&layer, &grads) - 5.0).abs() < 1e-6);
     let clipped = clip_global_norm(&layer, grads, 1.0);
-    let w = clipped
-        .get::<2>(layer.weight.id)
-        .unwrap()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let b = clipped
-        .get::<1>(bias_id)
-        .unwrap()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let w = clipped.get::<2>(layer.weight.id).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    let b = clipped.get::<1>(bias_id).unwrap().into_data().try_to_vec::<f32>().unwrap();
     // factor = 1 / (5 + 1e-6)
     assert!((w[0] - 0.6).abs() < 1e-5 && (b[1] - 0.8).abs() < 1e-5, "{w:?} {b:?}");
     assert!((global_norm(&layer, &clipped) - 1.0).abs() < 1e-5);
@@ -173,23 +123,14 @@ fn global_norm_clipping_matches_hand_values() {
 /// lr 1e-3 learns far less in 20 steps than the configured Adam does.
 #[test]
 fn custom_optimizer_replaces_the_configured_one() {
-    let run = |name: &str, optimizer: Option<burn::optim::ModuleOptimizer>| {
-        let config = run_config(name);
-        let device = training_device(&config).unwrap();
-        let model = MlpConfig {
-            hidden: vec![16],
-            ..Default::default()
-        }
-        .init(&device);
-        let ext = Extensions {
-            penalties: vec![],
-            rules: vec![],
-            optimizer,
-        };
-        train_model(&config, model, &device, &RunOptions::default(), ext).unwrap()
-    };
-    let adam = run("adam", None);
-    let sgd = run("sgd", Some(burn::optim::SgdConfig::new().init()));
+    let adam = run("adam", Extensions::default());
+    let sgd = run(
+        "sgd",
+        Extensions {
+            methods: vec![],
+            optimizer: Some(Optimizer::Burn(burn::optim::SgdConfig::new().init())),
+        },
+    );
     let (a, s) = (adam.results.epochs[1].train_loss, sgd.results.epochs[1].train_loss);
     assert!(s > a + 0.3, "SGD epoch-2 loss {s} should stay well above Adam's {a}");
 }

@@ -163,8 +163,9 @@ impl PlasticOptimizer {
 #[derive(Clone)]
 pub enum Optimizer {
     Plasticity(PlasticOptimizer),
-    /// Burn's optimizer of the same kind and keys; its state is private.
-    Burn { optim: ModuleOptimizer, kind: &'static str },
+    /// A Burn optimizer (of the configured kind and keys, or any `ModuleOptimizer`); its state
+    /// is private.
+    Burn(ModuleOptimizer),
 }
 
 /// The no-decay group of Burn's optimizers and ours: biases and norm scales/shifts by path.
@@ -184,10 +185,7 @@ impl Optimizer {
             Implementation::Plasticity => Self::Plasticity(
                 PlasticOptimizer::new(config.clone(), (!host).then(|| device.clone())).with_no_decay(no_decay),
             ),
-            Implementation::Burn => Self::Burn {
-                optim: burn_optimizer(config, no_decay),
-                kind: config.name(),
-            },
+            Implementation::Burn => Self::Burn(burn_optimizer(config, no_decay)),
         }
     }
 
@@ -195,7 +193,7 @@ impl Optimizer {
     pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
         match self {
             Self::Plasticity(o) => o.step(lr, module, grads),
-            Self::Burn { optim, .. } => optim.step(lr, module, grads),
+            Self::Burn(optim) => optim.step(lr, module, grads),
         }
     }
 
@@ -203,14 +201,14 @@ impl Optimizer {
     pub fn state_mut(&mut self) -> Option<&mut OptimizerState> {
         match self {
             Self::Plasticity(o) => Some(o.state_mut()),
-            Self::Burn { .. } => None,
+            Self::Burn(_) => None,
         }
     }
 
     pub fn state(&self) -> Option<&OptimizerState> {
         match self {
             Self::Plasticity(o) => Some(o.state()),
-            Self::Burn { .. } => None,
+            Self::Burn(_) => None,
         }
     }
 
@@ -226,7 +224,7 @@ impl Optimizer {
     pub fn to_bytes(&self) -> Result<Bytes, String> {
         match self {
             Self::Plasticity(o) => o.state.to_tensor_state(o.config.name()).to_bytes(),
-            Self::Burn { optim, .. } => optim.to_record().into_bytes().map_err(|e| e.to_string()),
+            Self::Burn(optim) => optim.to_record().into_bytes().map_err(|e| e.to_string()),
         }
     }
 
@@ -238,7 +236,7 @@ impl Optimizer {
                 let state = TensorState::from_bytes(bytes)?;
                 o.state = OptimizerState::from_tensor_state(state, o.config.name(), ids, o.device.as_ref())?;
             }
-            Self::Burn { optim, .. } => {
+            Self::Burn(optim) => {
                 let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| e.to_string())?;
                 *optim = optim.clone().load_record(record);
             }

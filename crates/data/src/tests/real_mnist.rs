@@ -4,6 +4,7 @@ use super::{bundled, full_mnist};
 use crate::{BUNDLED_DESCRIPTION, BUNDLED_TEST_COUNT, BUNDLED_TRAIN_COUNT, ImageSet};
 
 #[test]
+#[ignore = "needs the full MNIST files (../shared/data beside the repository, or PLASTICITY_DATA); run with `cargo test --workspace -- --include-ignored`"]
 fn full_mnist_matches_known_facts() {
     let m = full_mnist();
     assert_eq!(m.train.images.count, 60_000);
@@ -22,6 +23,7 @@ fn full_mnist_matches_known_facts() {
 }
 
 #[test]
+#[ignore = "needs the full MNIST files (../shared/data beside the repository, or PLASTICITY_DATA); run with `cargo test --workspace -- --include-ignored`"]
 fn bundled_train_is_first_15k_of_full_and_test_is_full_test() {
     let (full, small) = (full_mnist(), bundled());
     assert_eq!(small.train.images.count, BUNDLED_TRAIN_COUNT);
@@ -52,6 +54,7 @@ fn bundled_description_says_what_and_licence() {
 }
 
 #[test]
+#[ignore = "needs the full MNIST files (../shared/data beside the repository, or PLASTICITY_DATA); run with `cargo test --workspace -- --include-ignored`"]
 fn imageset_from_split_scales_and_normalizes_to_unit_stats() {
     let mut set = ImageSet::from_split(&full_mnist().train);
     assert_eq!((set.len(), set.dim(), set.num_classes), (60_000, 784, 10));

@@ -95,7 +95,7 @@ impl Tower {
             blocks: vec![block(), block()],
             head: LinearConfig::new(8, 4).init(device),
         };
-        let _ = plasticity_peft::ParamCensus::of(&tower);
+        let _ = plasticity_core::param_infos(&tower);
         tower
     }
 

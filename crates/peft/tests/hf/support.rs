@@ -5,7 +5,7 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor};
 use plasticity_models::{Activation, Mlp, MlpConfig, PlasticModel};
-use plasticity_peft::{ParamCensus, PeftError, TargetModules, hf};
+use plasticity_peft::{PeftError, TargetModules, hf};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ pub fn bases() -> (Mlp, Mlp) {
         activation: Activation::Relu,
     };
     let base = config.init(&device());
-    ParamCensus::of(&base);
+    let _ = plasticity_core::param_infos(&base);
     (base.clone(), base)
 }
 
