@@ -9,6 +9,8 @@
 //! 2. [`attach`](Method::attach) — reparameterize, freeze, check targets (rebuilding the shapes
 //!    the restored state names, e.g. TriAdaptLoRA's grown ranks);
 //! 3. [`module`](Method::module) — a trainable module kept beside the model (TauGate's gates);
+//!    then, when a checkpoint or finished run was loaded into the model,
+//!    [`loaded`](Method::loaded);
 //! 4. per task: [`task_start`](Method::task_start), then per optimizer step:
 //!    [`hooks`](Method::hooks) for the forward pass, [`penalty`](Method::penalty) added to the
 //!    loss, [`before_step`](Method::before_step) with the gradients,
@@ -154,6 +156,14 @@ pub trait Method<M: PlasticModel>: Send {
     /// Adapts the model: reparameterizes and freezes parameters, checks targets.
     fn attach(&mut self, model: M, _cx: &AttachContext) -> MethodResult<M> {
         Ok(model)
+    }
+
+    /// Called after the model's values were loaded from a checkpoint (`--resume`) or a finished
+    /// run. Loading restores the parameter ids the record was written with (Burn keeps them
+    /// for optimizer state), so a method that keeps `ParamId`s from `attach` looks them up
+    /// again here; one that keys by parameter path needs nothing.
+    fn loaded(&mut self, _model: &M) -> MethodResult<()> {
+        Ok(())
     }
 
     /// A trainable module kept beside the model, created once after `attach`. The optimizer

@@ -84,6 +84,7 @@ pub fn load_run<M: PlasticModel>(
     };
     let mut trainee = methods.attach(model, &cx)?;
     trainee.model = load_model_file(trainee.model, &run.join("model.bpk"))?;
+    methods.loaded(&trainee.model)?;
     for m in methods.iter() {
         let name = m.name();
         if let Some(module) = trainee.modules.remove(&name) {

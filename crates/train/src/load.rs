@@ -137,17 +137,40 @@ fn set(table: &mut toml::Table, key: &str, value: toml::Value) {
 
 /// `origin:line:col: message` from a TOML error with a span.
 fn toml_error(text: &str, origin: &str, err: &toml::de::Error) -> TrainError {
+    let message = err.message().trim().replace('\n', " ");
     let at = err
         .span()
         .map(|span| {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!(":{line}:{col}")
+            // A tagged table (`[optimizer]`, `[model]`) is read whole, so serde reports an
+            // unknown key at the table: point at the key's own line instead.
+            match inside_table(text, line, &message) {
+                Some((line, col)) => format!(":{line}:{col}"),
+                None => format!(":{line}:{col}"),
+            }
         })
         .unwrap_or_default();
-    let message = err.message().trim().replace('\n', " ");
     TrainError::config(format!("{origin}{at}"), message)
+}
+
+/// For an error that serde reports at a table header on `line`, where in the table it is: the
+/// line of the unknown key (column 1), or of the quoted value the message names.
+fn inside_table(text: &str, line: usize, message: &str) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    if !lines.get(line - 1)?.trim_start().starts_with('[') {
+        return None;
+    }
+    let table = lines[line..].iter().take_while(|l| !l.trim_start().starts_with('['));
+    if let Some(key) = message.strip_prefix("unknown field `").and_then(|k| k.split('`').next()) {
+        let at = table.clone().position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))?;
+        return Some((line + at + 1, 1));
+    }
+    let quoted = message.split('"').nth(1).map(|v| format!("\"{v}\""))?;
+    table
+        .enumerate()
+        .find_map(|(i, l)| l.find(&quoted).map(|c| (line + i + 1, l[..c].chars().count() + 1)))
 }
 
 /// The 1-based line where a dotted key (`optimizer.lr`) is assigned, if it is in the text.

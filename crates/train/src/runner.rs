@@ -271,6 +271,7 @@ pub fn run_model<M: PlasticModel>(
                 path: path.clone(),
                 message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
             })?;
+            methods.loaded(&trainee.model)?;
             let optim_path = crate::checkpoint::checkpoint_path(&ckpt_dir, "optim", c.epoch);
             optimizer
                 .load_bytes(c.optim.clone(), &path_ids(&trainee))

@@ -105,6 +105,11 @@ impl<M: PlasticModel> Methods<M> {
         Ok(Trainee { model, modules })
     }
 
+    /// Tells every method that the model's values (and parameter ids) were loaded.
+    pub fn loaded(&mut self, model: &M) -> Result<()> {
+        self.try_each(|m| m.loaded(model))
+    }
+
     /// Every method's hooks for one forward pass, composed in run order.
     pub fn hooks(&self, trainee: &Trainee<M>, forward: Forward) -> Hooks {
         let mut hooks = Hooks::none();
