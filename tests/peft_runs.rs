@@ -44,10 +44,7 @@ fn base_then_adapted(name: &str, peft: &str) -> Runs {
 fn rebuilt_from_adapter(runs: &Runs) -> plasticity::models::Mlp {
     let base = load_model_file(mlp(), &runs.base_dir.join("model.bpk")).unwrap();
     let model = attach(base, &runs.cfg);
-    let record = plasticity::burn::store::ModuleRecord::load(runs.dir.join("adapter.bpk"))
-        .unwrap()
-        .allow_partial(true);
-    model.try_load_record(record).unwrap()
+    plasticity::train::load_partial_file(model, &runs.dir.join("adapter.bpk")).unwrap()
 }
 
 #[test]
@@ -84,6 +81,15 @@ fn lora_run_trains_adapters_only_and_merges() {
         param_values(&rebuilt_from_adapter(&runs).materialize()),
         param_values(&merged)
     );
+    // A changed byte in adapter.bpk is an error naming the file.
+    let path = dir.join("adapter.bpk");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 0x10;
+    std::fs::write(&path, bytes).unwrap();
+    let base = load_model_file(mlp(), &base_dir.join("model.bpk")).unwrap();
+    let err = plasticity::train::load_partial_file(attach(base, cfg), &path).unwrap_err().to_string();
+    assert!(err.contains("adapter.bpk") && err.contains("changed or truncated"), "{err}");
 }
 
 #[test]
@@ -212,9 +218,6 @@ fn taugate_run_with_saved_head() {
     let model = load_model_file(mlp(), &runs.dir.join("model.bpk")).unwrap();
     assert_eq!(param_values(&model.hidden), param_values(&base.hidden));
     assert_ne!(param_values(&model.output), param_values(&base.output));
-    let saved = plasticity::burn::store::ModuleRecord::load(runs.dir.join("saved.bpk"))
-        .unwrap()
-        .allow_partial(true);
-    let rebuilt = base.try_load_record(saved).unwrap();
+    let rebuilt = plasticity::train::load_partial_file(base, &runs.dir.join("saved.bpk")).unwrap();
     assert_eq!(param_values(&rebuilt), param_values(&model));
 }

@@ -223,3 +223,104 @@ fn sigkill_mid_epoch_then_resume_finishes() {
     assert!(results["resumed_after_epoch"].as_u64().unwrap() >= 2);
     assert!(results["test_accuracy"].as_f64().unwrap() > 0.9);
 }
+
+/// Flips `count` bytes of `path`, spread over the file.
+fn flip_bytes(path: &Path, count: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let step = (bytes.len() / (count + 1)).max(1);
+    for k in 1..=count {
+        let at = (k * step).min(bytes.len() - 1);
+        bytes[at] ^= 0x55;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Files a run wrote are checked on load: a changed `model.bpk` is a one-line error naming it;
+/// a damaged latest checkpoint makes `--resume` continue from the one before, and say so; a
+/// file written before checksums existed (no `.sha256` beside it) still loads.
+#[test]
+fn changed_files_are_named_and_resume_falls_back() {
+    let dir = temp("corrupt");
+    let run = dir.join("run");
+    let train = |extra: &[&str]| {
+        bin()
+            .arg("-q")
+            .arg("train")
+            .arg(repo("configs/quickstart.toml"))
+            .args(SMALL)
+            .args(extra)
+            .arg("--output-dir")
+            .arg(&run)
+            .output()
+            .unwrap()
+    };
+    let ok = train(&["--set", "train.epochs=2"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(run.join("model.bpk.sha256").exists());
+
+    // 50 changed bytes in model.bpk: eval refuses it, naming the file.
+    let model = run.join("model.bpk");
+    let intact = std::fs::read(&model).unwrap();
+    flip_bytes(&model, 50);
+    let out = bin().arg("eval").arg("--run").arg(&run).output().unwrap();
+    assert_one_line_error(&out, &["model.bpk", "changed or truncated"]);
+    // Truncated: the same.
+    std::fs::write(&model, &intact[..intact.len() / 2]).unwrap();
+    let out = bin().arg("eval").arg("--run").arg(&run).output().unwrap();
+    assert_one_line_error(&out, &["model.bpk", "changed or truncated"]);
+    // Without its checksum (a file from an older version) it loads, with a warning.
+    std::fs::write(&model, &intact).unwrap();
+    std::fs::remove_file(run.join("model.bpk.sha256")).unwrap();
+    let out = bin().arg("eval").arg("--run").arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no checksum"));
+
+    // A damaged latest checkpoint: --resume continues from epoch 1 and says why.
+    flip_bytes(&run.join("checkpoint/optim-2.bpk"), 1);
+    let out = train(&["--set", "train.epochs=3", "--resume"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("checkpoint of epoch 2 is unusable") && stderr.contains("optim-2.bpk"),
+        "{stderr}"
+    );
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["resumed_after_epoch"], 1);
+    assert_eq!(results["epochs"].as_array().unwrap().len(), 3);
+}
+
+/// `inspect --run` shows a finished run's parameter table with each method's rows.
+#[test]
+fn inspect_run_shows_the_methods_rows() {
+    let dir = temp("inspect-run");
+    let base = dir.join("base");
+    let ok = bin()
+        .arg("-q")
+        .arg("train")
+        .arg(repo("configs/quickstart.toml"))
+        .args(SMALL)
+        .args(["--set", "train.epochs=1", "--output-dir"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let gated = dir.join("gated");
+    let ok = bin()
+        .arg("-q")
+        .arg("train")
+        .arg(repo("configs/quickstart.toml"))
+        .args(SMALL)
+        .args(["--set", "train.epochs=1", "--set", "peft={method=\"taugate\"}", "--set"])
+        .arg(format!("init_from=\"{}\"", base.display()))
+        .arg("--output-dir")
+        .arg(&gated)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let out = bin().arg("inspect").arg("--run").arg(&gated).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("taugate.gates.0.threshold") && stdout.contains("[32]"), "{stdout}");
+    assert!(stdout.contains("taugate: 64 params, 64 trainable"), "{stdout}");
+    assert!(stdout.contains("base: 25450 params, 0 trainable"), "{stdout}");
+}

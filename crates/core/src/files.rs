@@ -16,10 +16,9 @@ pub enum FileError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
-        "{}: the file was changed or truncated after it was written (its sha256 is {found}, \
-         {} says {expected})",
+        "{}: the file was changed or truncated after it was written (its sha256 differs from {})",
         path.display(),
-        checksum_path(path).display()
+        checksum_path(path).file_name().unwrap_or_default().to_string_lossy()
     )]
     Corrupt {
         path: PathBuf,

@@ -46,6 +46,16 @@ pub fn load_model_file<T: Module>(module: T, path: &Path) -> Result<T> {
     })
 }
 
+/// Loads a record holding part of `module`'s parameters (an `adapter.bpk` over its base run's
+/// model, say), checking its checksum.
+pub fn load_partial_file<T: Module>(module: T, path: &Path) -> Result<T> {
+    let record = read_record(path)?.allow_partial(true);
+    module.try_load_record(record).map_err(|e| TrainError::Checkpoint {
+        path: path.into(),
+        message: format!("does not fit this model ({e})"),
+    })
+}
+
 /// Writes `model.bpk`, the method modules and `methods.bpk` into `dir`.
 pub fn save_final<M: PlasticModel>(dir: &Path, trainee: &Trainee<M>, methods: &Methods<M>) -> Result<()> {
     write_record(&dir.join("model.bpk"), trainee.model.clone().into_record())?;

@@ -165,8 +165,9 @@ pub fn latest_intact(dir: &Path) -> Result<Option<Checkpoint>> {
         match read_checkpoint(dir, epoch) {
             Ok(found) => return Ok(Some(found)),
             Err(e) => {
+                // Said on stderr even with -q: the run continues from an older epoch.
                 let message = format!("checkpoint of epoch {epoch} is unusable ({e}); trying the one before it");
-                tracing::warn!("{message}");
+                tracing::info!("{message}");
                 eprintln!("warning: {message}");
             }
         }

@@ -26,7 +26,7 @@ pub mod validate;
 /// The Burn version plasticity is built and tested against (pinned `=0.22.1`).
 pub const BURN_VERSION: &str = "0.22.1";
 
-pub use artifacts::{load_model_file, load_run};
+pub use artifacts::{load_model_file, load_partial_file, load_run};
 pub use config::RunConfig;
 pub use error::{Result, TrainError};
 pub use load::{load_config, parse_config};
