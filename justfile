@@ -4,9 +4,10 @@
 quickstart:
     cargo run --release -p plasticity-cli -- train configs/quickstart.toml
 
-# The test suite (flex). Real MNIST is read from ../shared/data or $PLASTICITY_DATA.
+# The test suite (flex). Tests that need the full MNIST files (../shared/data or $PLASTICITY_DATA)
+# are ignored by `cargo test --workspace`; this recipe runs them too.
 test:
-    cargo test --workspace
+    cargo test --workspace -- --include-ignored
 
 # What CI runs.
 ci:

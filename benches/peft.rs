@@ -39,7 +39,7 @@ use plasticity::data::ClassBatch;
 use plasticity::models::{Mlp, PlasticModel};
 use plasticity::peft::triadapt::{TriAdaptConfig, orthogonality_penalty};
 use plasticity::peft::{
-    GateSet, Ia3Config, LoraConfig, MissConfig, MissVariant, ParamCensus, TargetModules, TauGateConfig,
+    GateSet, Ia3Config, LoraConfig, MissConfig, MissVariant, TargetModules, TauGateConfig,
 };
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -229,13 +229,13 @@ impl Subject {
         match kind {
             Kind::Full => self.model.num_params(),
             Kind::TauGate => self.gates.as_ref().map_or(0, |g| g.num_params()),
-            _ => ParamCensus::of(&self.model).adapter_parameters(),
+            _ => plasticity::peft::adapter_count(&self.model),
         }
     }
 
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match &self.gates {
-            Some(g) => self.model.forward_hooked(x, g),
+            Some(g) => self.model.forward_hooked(x, &g.hooks()),
             None => self.model.forward(x),
         }
     }
@@ -259,7 +259,7 @@ fn step(
     optim: &mut ModuleOptimizer,
     mark: &mut dyn FnMut(usize),
 ) -> Subject {
-    let logits = s.forward(batch.images.clone());
+    let logits = s.forward(batch.input.clone());
     let mut loss = loss_fn.forward(logits, batch.targets.clone());
     if let Some(w) = s.orth
         && let Some(penalty) = orthogonality_penalty(&s.model)
@@ -424,9 +424,9 @@ fn measure(o: &Options) -> Value {
         o.steps, o.forwards, o.repeats, o.warmup
     );
     let data = batches(&device);
-    let x_plain = data[0].images.clone().inner();
+    let x_plain = data[0].input.clone().inner();
     let base = model(&device);
-    let _ = base.forward(data[0].images.clone()); // initialise the lazy params before cloning
+    let _ = base.forward(data[0].input.clone()); // initialise the lazy params before cloning
     let base_valid = base.valid();
 
     let wanted = |m: &Method| m.kind == Kind::Full || o.only.as_deref().is_none_or(|w| m.name.contains(w));

@@ -6,8 +6,11 @@
 //! `bench/torch_train_step.py`):
 //!
 //! * `plain`: the plain Burn loop ([`plain_step`] with `AdamConfig::new().init()`);
-//! * `trainee`: plasticity's `Trainee` `TrainStep::step` + `optimize` ([`trainee_step`]);
-//! * `+fused`: [`FusedAdam`] instead of Burn's `Adam`;
+//! * `step`: plasticity's training step, `plasticity_train::task::train_step` (what
+//!   `plasticity train` runs per batch: hooks, loss and correct count read to the host, backward,
+//!   the methods' rules around the update), with Burn's Adam;
+//! * `+ours`: plasticity's Adam (`plasticity_core::optim`, one fused pass over host memory per
+//!   parameter) instead of Burn's `Adam`;
 //! * `+malloc`: after `plasticity_train::device::tune_cpu_process` (glibc keeps freed buffers
 //!   instead of unmapping them);
 //! * `+ftz`: in a child process that flushes denormals to zero ([`flush_denormals`]).
@@ -30,16 +33,15 @@ mod common;
 
 use common::{BATCH, BATCHES, CLASSES, INPUT, LR, batches, median, model};
 
-use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, Tensor, TensorData};
-use burn::train::{Interrupter, TrainStep};
-use plasticity_data::ClassBatch;
-use plasticity_models::{Mlp, PlasticModel};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::Device;
+use plasticity_core::optim::{Implementation, Optimizer, OptimizerConfig};
+use plasticity_core::{ClassBatch, PlasticModel};
+use plasticity_models::Mlp;
 use plasticity_train::history::History;
-use plasticity_train::{Extensions, TrainContext, Trainee};
-use std::sync::Arc;
+use plasticity_train::task::{TaskSpec, TrainState, train_step};
+use plasticity_train::{Methods, Trainee};
 use std::time::Instant;
 
 struct Options {
@@ -100,11 +102,11 @@ fn flush_denormals() -> bool {
 }
 
 /// One training step on one batch; `state` is whatever the variant carries between steps.
-type StepFn<S> = fn(S, &ClassBatch, &mut ModuleOptimizer) -> S;
+type StepFn<S> = fn(S, &ClassBatch, &mut Optimizer) -> S;
 
 /// (a) The plain Burn loop: forward, `CrossEntropyLoss`, backward, `from_grads`, `optim.step`.
-fn plain_step(model: Mlp, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Mlp {
-    let logits = model.forward(batch.images.clone());
+fn plain_step(model: Mlp, batch: &ClassBatch, optim: &mut Optimizer) -> Mlp {
+    let logits = model.forward(batch.input.clone());
     let loss = CrossEntropyLossConfig::new()
         .init(&logits.device())
         .forward(logits, batch.targets.clone());
@@ -112,148 +114,78 @@ fn plain_step(model: Mlp, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Ml
     optim.step(LR, model, grads)
 }
 
-/// (b) plasticity's real path: `Trainee`'s `TrainStep::step` (forward, loss + correct count read
-/// to the host, backward) then `optimize` (optional clipping, `optim.step`, step counter).
-fn trainee_step(trainee: Trainee<Mlp>, batch: &ClassBatch, optim: &mut ModuleOptimizer) -> Trainee<Mlp> {
-    let batch = ClassBatch {
-        images: batch.images.clone(),
-        targets: batch.targets.clone(),
+/// The state `train_step` carries; its own optimizer is swapped in and out around each step.
+struct StepState {
+    state: Option<TrainState<Mlp>>,
+    spec: TaskSpec,
+}
+
+/// (b) plasticity's real path: `plasticity_train::task::train_step` (hooks, loss and correct
+/// count read to the host, backward, the methods' rules around the optimizer update).
+fn task_step(mut s: StepState, batch: &ClassBatch, optim: &mut Optimizer) -> StepState {
+    let mut state = s.state.take().expect("state");
+    std::mem::swap(&mut state.optimizer, optim);
+    let mut state = train_step(state, batch.clone(), &s.spec, 1, 1).expect("step");
+    std::mem::swap(&mut state.optimizer, optim);
+    s.state = Some(state);
+    s
+}
+
+fn task_state(device: &Device) -> StepState {
+    let schedule = burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler::new(LR);
+    let state = TrainState {
+        trainee: Trainee::new(model(device)),
+        methods: Methods::new(Vec::new()).expect("no methods"),
+        optimizer: adam(),
+        schedule,
+        step: 0,
+        history: History::default(),
     };
-    let out = TrainStep::step(&trainee, batch);
-    trainee.optimize(optim, ModuleLearningRate::from(LR), out.grads)
-}
-
-fn trainee(device: &Device) -> Trainee<Mlp> {
-    let ctx = TrainContext::new(
-        1000,
-        None,
-        History::default(),
-        Interrupter::new(),
-        Extensions::<Mlp>::default(),
-    );
-    Trainee::new(model(device), None, Arc::new(ctx), device)
-}
-
-/// Adam as one pass over host memory per parameter, instead of Burn's ~12 tensor ops (each a
-/// full read/write of the parameter and, in general, a fresh allocation). Same update as
-/// `burn::optim::Adam` (bias corrections folded into the step size and epsilon), plus
-/// optional L2 weight decay. The moments live in plain `Vec<f32>`s, so no backend op runs for
-/// them; on flex `into_data`/`from_data` of a uniquely owned contiguous tensor move the buffer
-/// without a copy, so the parameter is updated in place. On a GPU this would read the tensor
-/// back to the host: it is meant for CPU backends.
-#[derive(Clone)]
-struct FusedAdam {
-    beta_1: f32,
-    beta_2: f32,
-    epsilon: f32,
-    weight_decay: f32,
-}
-
-impl Default for FusedAdam {
-    /// `AdamConfig::new()`'s defaults.
-    fn default() -> Self {
-        Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-5,
-            weight_decay: 0.0,
-        }
+    let spec = TaskSpec {
+        index: 0,
+        epochs: 1,
+        first_epoch: 1,
+        batch_size: BATCH,
+        eval_batch_size: BATCH,
+        grad_clip_norm: None,
+        shuffle_seed: 0,
+        rng_seed: 0,
+    };
+    StepState {
+        state: Some(state),
+        spec,
     }
 }
 
-#[derive(Clone)]
-struct FusedAdamState<const D: usize> {
-    time: usize,
-    moment_1: Vec<f32>,
-    moment_2: Vec<f32>,
+/// Burn's Adam with its defaults (ε = 1e-5).
+fn adam() -> Optimizer {
+    Optimizer::Burn(AdamConfig::new().init())
 }
 
-impl<const D: usize> RecordState for FusedAdamState<D> {
-    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
-        let n = self.moment_1.len();
-        out.push_tensor(prefix, "time", TensorData::new(vec![self.time as f32], [1]));
-        out.push_tensor(prefix, "moment_1", TensorData::new(self.moment_1.clone(), [n]));
-        out.push_tensor(prefix, "moment_2", TensorData::new(self.moment_2.clone(), [n]));
-    }
-    fn state_unflatten(prefix: &str, src: &mut StateSource, _device: &Device) -> Option<Self> {
-        let vec = |d: TensorData| d.convert::<f32>().try_into_vec::<f32>().ok();
-        Some(Self {
-            time: vec(src.take_tensor(prefix, "time")?)?[0] as usize,
-            moment_1: vec(src.take_tensor(prefix, "moment_1")?)?,
-            moment_2: vec(src.take_tensor(prefix, "moment_2")?)?,
-        })
-    }
+/// plasticity's Adam with the same hyperparameters as [`adam`], updating in host memory.
+fn ours() -> Optimizer {
+    let config = OptimizerConfig::Adam(plasticity_core::optim::AdamConfig {
+        eps: 1e-5,
+        implementation: Implementation::Plasticity,
+        ..Default::default()
+    });
+    Optimizer::build(&config, Vec::new(), true, &Device::flex())
 }
 
-impl Optimizer for FusedAdam {
-    type State<const D: usize> = FusedAdamState<D>;
-
-    fn step<const D: usize>(
-        &self,
-        lr: f64,
-        tensor: Tensor<D>,
-        grad: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let device = tensor.device();
-        let mut param = tensor.into_data().convert::<f32>();
-        let grad = grad.into_data().convert::<f32>();
-        let n = param.num_elements();
-        let mut s = state.unwrap_or_else(|| FusedAdamState {
-            time: 0,
-            moment_1: vec![0.0; n],
-            moment_2: vec![0.0; n],
-        });
-        s.time += 1;
-        let t = s.time as i32;
-        let (b1, b2) = (self.beta_1, self.beta_2);
-        let bc2_sqrt = (1.0 - b2.powi(t)).sqrt();
-        let step = lr as f32 * bc2_sqrt / (1.0 - b1.powi(t));
-        let eps = self.epsilon * bc2_sqrt;
-        let wd = self.weight_decay;
-        let p = param.as_mut_slice::<f32>().expect("f32 parameter");
-        let g = grad.as_slice::<f32>().expect("f32 gradient");
-        for (((p, &g), m), v) in p
-            .iter_mut()
-            .zip(g)
-            .zip(s.moment_1.iter_mut())
-            .zip(s.moment_2.iter_mut())
-        {
-            let g = g + wd * *p;
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= step * *m / (v.sqrt() + eps);
-        }
-        (Tensor::from_data(param, &device), Some(s))
-    }
-
-    fn to_device<const D: usize>(state: Self::State<D>, _device: &Device) -> Self::State<D> {
-        state
-    }
-}
-
-fn adam() -> ModuleOptimizer {
-    AdamConfig::new().init()
-}
-
-fn fused_adam() -> ModuleOptimizer {
-    FusedAdam::default().into()
-}
-
-/// Largest |difference| of the logits after `steps` steps of Burn's Adam and of [`FusedAdam`]
-/// from the same initial weights.
-fn fused_adam_difference(device: &Device, steps: usize) -> f32 {
+/// Largest |difference| of the logits after `steps` steps of Burn's Adam and of ours from the
+/// same initial weights.
+fn ours_vs_burn(device: &Device, steps: usize) -> f32 {
     let data = batches(device);
     let start = model(device);
-    let _ = start.forward(data[0].images.clone()); // initialise the lazy params before cloning
+    let _ = start.forward(data[0].input.clone()); // initialise the lazy params before cloning
     let mut a = start.clone();
     let mut b = start;
-    let (mut oa, mut ob) = (adam(), fused_adam());
+    let (mut oa, mut ob) = (adam(), ours());
     for i in 0..steps {
         a = plain_step(a, &data[i % BATCHES], &mut oa);
         b = plain_step(b, &data[i % BATCHES], &mut ob);
     }
-    let x = data[0].images.clone();
+    let x = data[0].input.clone();
     let diff = (a.forward(x.clone()) - b.forward(x)).abs().max();
     diff.into_scalar::<f32>()
 }
@@ -266,7 +198,7 @@ struct Measured {
 }
 
 /// Warm up, then time `repeats` runs of `steps` steps; returns steps/s of each repeat.
-fn time<S>(o: &Options, device: &Device, mut state: S, step: StepFn<S>, mut optim: ModuleOptimizer) -> Vec<f64> {
+fn time<S>(o: &Options, device: &Device, mut state: S, step: StepFn<S>, mut optim: Optimizer) -> Vec<f64> {
     let data = batches(device);
     let mut i = 0;
     for _ in 0..o.warmup {
@@ -288,7 +220,7 @@ fn time<S>(o: &Options, device: &Device, mut state: S, step: StepFn<S>, mut opti
 }
 
 /// Mean milliseconds of each phase of the plain loop, with a sync after every phase.
-fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'static str, f64)> {
+fn phases(o: &Options, device: &Device, mut optim: Optimizer) -> Vec<(&'static str, f64)> {
     let data = batches(device);
     let mut model = model(device);
     let names = [
@@ -310,7 +242,7 @@ fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'st
             t[k] = lap.elapsed().as_secs_f64() * 1e3;
             lap = Instant::now();
         };
-        let logits = model.forward(batch.images.clone());
+        let logits = model.forward(batch.input.clone());
         mark(0, &mut t);
         let loss = CrossEntropyLossConfig::new()
             .init(device)
@@ -322,7 +254,7 @@ fn phases(o: &Options, device: &Device, mut optim: ModuleOptimizer) -> Vec<(&'st
         mark(3, &mut t);
         model = optim.step(LR, model, grads);
         mark(4, &mut t);
-        let _ = plasticity_train::trainee::score(logits.detach(), batch.targets.clone());
+        let _ = plasticity_core::score(logits.detach(), batch.targets.clone());
         mark(5, &mut t);
         if i >= o.warmup {
             total.iter_mut().zip(t).for_each(|(s, x)| *s += x);
@@ -345,7 +277,7 @@ fn backends() -> Vec<(&'static str, Device)> {
 }
 
 /// Variants run by the `--ftz` child process (named with a `+ftz` suffix).
-const FTZ_VARIANTS: &str = "plain,trainee+malloc+fused";
+const FTZ_VARIANTS: &str = "plain,step+malloc+ours";
 
 /// Runs this bench again with `--ftz`, returns its JSON.
 fn ftz_child(o: &Options) -> serde_json::Value {
@@ -406,7 +338,7 @@ fn main() {
             repeats,
         });
     };
-    let mut phases_of = |backend: &'static str, setup: &'static str, device: &Device, optim: ModuleOptimizer| {
+    let mut phases_of = |backend: &'static str, setup: &'static str, device: &Device, optim: Optimizer| {
         for (phase, ms) in phases(&o, device, optim) {
             println!("{backend:>8} {setup:<18} phase {phase:<26} {ms:>7.3} ms");
             phase_rows.push(serde_json::json!({"backend": backend, "setup": setup, "phase": phase, "ms": ms}));
@@ -416,30 +348,20 @@ fn main() {
     // Pass 1, glibc malloc as configured by default.
     for (backend, device) in &devices {
         if wanted("plain") {
-            record(
-                backend,
-                "plain",
-                "plain Burn loop",
-                time(&o, device, model(device), plain_step, adam()),
-            );
+            let rates = time(&o, device, model(device), plain_step, adam());
+            record(backend, "plain", "plain Burn loop", rates);
         }
-        if wanted("trainee") {
-            let about = "plasticity Trainee step + optimize";
-            record(
-                backend,
-                "trainee",
-                about,
-                time(&o, device, trainee(device), trainee_step, adam()),
-            );
+        if wanted("step") {
+            let rates = time(&o, device, task_state(device), task_step, adam());
+            record(backend, "step", "plasticity's train_step, Burn's Adam", rates);
         }
-        if wanted("plain+fused") {
-            let about = "plain Burn loop with FusedAdam";
-            record(
-                backend,
-                "plain+fused",
-                about,
-                time(&o, device, model(device), plain_step, fused_adam()),
-            );
+        if wanted("plain+ours") {
+            let rates = time(&o, device, model(device), plain_step, ours());
+            record(backend, "plain+ours", "plain Burn loop with plasticity's Adam", rates);
+        }
+        if wanted("step+ours") {
+            let rates = time(&o, device, task_state(device), task_step, ours());
+            record(backend, "step+ours", "plasticity's train_step and Adam", rates);
         }
         if o.phases {
             phases_of(backend, "plain", device, adam());
@@ -447,44 +369,26 @@ fn main() {
     }
 
     // Pass 2, after `tune_cpu_process` (it cannot be undone within the process, hence the order).
-    let pass_2 = ["plain+malloc", "plain+malloc+fused", "trainee+malloc+fused"];
+    let pass_2 = ["plain+malloc", "step+malloc+ours"];
     let malloc_tuned = pass_2.iter().any(|v| wanted(v)) && plasticity_train::device::tune_cpu_process();
-    let mut fused_adam_max_diff = Vec::new();
+    let mut ours_max_diff = Vec::new();
     for (backend, device) in devices.iter().filter(|_| malloc_tuned) {
         if wanted("plain+malloc") {
-            let about = "plain Burn loop, malloc keeps freed buffers";
-            record(
-                backend,
-                "plain+malloc",
-                about,
-                time(&o, device, model(device), plain_step, adam()),
-            );
+            let rates = time(&o, device, model(device), plain_step, adam());
+            record(backend, "plain+malloc", "plain Burn loop, malloc keeps freed buffers", rates);
         }
-        if wanted("plain+malloc+fused") {
-            let about = "plain loop, malloc tuned, FusedAdam";
-            record(
-                backend,
-                "plain+malloc+fused",
-                about,
-                time(&o, device, model(device), plain_step, fused_adam()),
-            );
-        }
-        if wanted("trainee+malloc+fused") {
-            let about = "Trainee step + optimize, malloc tuned, FusedAdam";
-            record(
-                backend,
-                "trainee+malloc+fused",
-                about,
-                time(&o, device, trainee(device), trainee_step, fused_adam()),
-            );
+        if wanted("step+malloc+ours") {
+            let rates = time(&o, device, task_state(device), task_step, ours());
+            let about = "plasticity's train_step and Adam, malloc tuned (the CLI's setup)";
+            record(backend, "step+malloc+ours", about, rates);
         }
         if o.phases {
-            phases_of(backend, "malloc+fused", device, fused_adam());
+            phases_of(backend, "malloc+ours", device, ours());
         }
-        let diff = fused_adam_difference(device, 5);
-        println!("{backend:>8} FusedAdam vs Adam after 5 steps: max |logit difference| {diff:.3e}");
-        assert!(diff < 1e-3, "FusedAdam diverges from Burn's Adam on {backend}: {diff}");
-        fused_adam_max_diff.push(serde_json::json!({"backend": backend, "max_abs_logit_diff_5_steps": diff}));
+        let diff = ours_vs_burn(device, 5);
+        println!("{backend:>8} plasticity's Adam vs Burn's after 5 steps: max |logit difference| {diff:.3e}");
+        assert!(diff < 1e-3, "plasticity's Adam diverges from Burn's on {backend}: {diff}");
+        ours_max_diff.push(serde_json::json!({"backend": backend, "max_abs_logit_diff_5_steps": diff}));
     }
 
     let mut results: Vec<serde_json::Value> = results
@@ -518,7 +422,7 @@ fn main() {
         "glibc_tunables": std::env::var("GLIBC_TUNABLES").ok(),
         "results": results,
         "phases_ms": phase_rows,
-        "fused_adam_check": fused_adam_max_diff,
+        "ours_vs_burn_adam_check": ours_max_diff,
     });
     if let Some(dir) = std::path::Path::new(&o.out).parent() {
         std::fs::create_dir_all(dir).expect("create output folder");

@@ -60,12 +60,17 @@ dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, te
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 
 BEGIN, END = "<!-- profile:begin -->", "<!-- profile:end -->"
+CLI_BEGIN, CLI_END = "<!-- cli:begin -->", "<!-- cli:end -->"
 kept = "\n_Nothing written yet._\n"
+cli = "\n_Run scripts/bench_cli.sh._\n"
 try:
     old = open(md_path).read()
     m = re.search(re.escape(BEGIN) + "(.*?)" + re.escape(END), old, re.S)
     if m:
         kept = m.group(1)
+    m = re.search(re.escape(CLI_BEGIN) + "(.*?)" + re.escape(CLI_END), old, re.S)
+    if m:
+        cli = m.group(1)
 except FileNotFoundError:
     pass
 
@@ -100,6 +105,8 @@ profile markers is hand-written, and the script keeps it. The PEFT methods (trai
 and merged forward, optimizer state against full fine-tuning) are in
 [benchmarks-peft.md](benchmarks-peft.md) (`cargo bench --bench peft`).
 
+{CLI_BEGIN}{cli}{CLI_END}
+
 ## Train step: MLP 784-256-256-10, batch 128, Adam, cross-entropy
 
 - date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}
@@ -121,7 +128,7 @@ Target: at or above 1.0x PyTorch on the same cores.
 {warning}
 ### Phases of one step (mean ms, a `device.sync()` after every phase)
 
-`plain`: Burn's Adam, default malloc; `malloc+fused`: FusedAdam after the malloc tuning.
+`plain`: Burn's Adam, default malloc; `malloc+ours`: plasticity's Adam after the malloc tuning.
 
 | backend | setup | phase | ms |
 | --- | --- | --- | ---: |

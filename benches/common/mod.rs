@@ -27,7 +27,7 @@ pub fn batches(device: &Device) -> Vec<ClassBatch> {
             let x: Vec<f32> = (0..BATCH * INPUT).map(|_| rng.next_f64() as f32 * 2.0 - 1.0).collect();
             let y: Vec<i64> = (0..BATCH).map(|_| rng.below(CLASSES as u64) as i64).collect();
             ClassBatch {
-                images: Tensor::<2>::from_data(TensorData::new(x, [BATCH, INPUT]), device),
+                input: Tensor::<2>::from_data(TensorData::new(x, [BATCH, INPUT]), device),
                 targets: Tensor::<1, Int>::from_data(TensorData::new(y, [BATCH]), device),
             }
         })

@@ -121,19 +121,25 @@ const SMALL: &[&str] = &[
     "model.hidden=[32]",
 ];
 
-#[test]
-fn checkpoint_from_a_different_model_is_refused() {
-    let dir = temp("mismatch");
-    let run = dir.join("run");
-    let ok = bin()
+/// `plasticity -q train` of the quickstart config made small, with `extra` flags, into `run`.
+fn train_small(run: &Path, extra: &[&str]) -> Output {
+    bin()
         .arg("-q")
         .arg("train")
         .arg(repo("configs/quickstart.toml"))
         .args(SMALL)
-        .args(["--set", "train.epochs=1", "--output-dir"])
-        .arg(&run)
+        .args(extra)
+        .arg("--output-dir")
+        .arg(run)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn checkpoint_from_a_different_model_is_refused() {
+    let dir = temp("mismatch");
+    let run = dir.join("run");
+    let ok = train_small(&run, &["--set", "train.epochs=1"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     // Resume the run with a wider model: its checkpoint cannot load.
     let out = bin()
@@ -242,18 +248,7 @@ fn flip_bytes(path: &Path, count: usize) {
 fn changed_files_are_named_and_resume_falls_back() {
     let dir = temp("corrupt");
     let run = dir.join("run");
-    let train = |extra: &[&str]| {
-        bin()
-            .arg("-q")
-            .arg("train")
-            .arg(repo("configs/quickstart.toml"))
-            .args(SMALL)
-            .args(extra)
-            .arg("--output-dir")
-            .arg(&run)
-            .output()
-            .unwrap()
-    };
+    let train = |extra: &[&str]| train_small(&run, extra);
     let ok = train(&["--set", "train.epochs=2"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(run.join("model.bpk.sha256").exists());
@@ -294,28 +289,14 @@ fn changed_files_are_named_and_resume_falls_back() {
 fn inspect_run_shows_the_methods_rows() {
     let dir = temp("inspect-run");
     let base = dir.join("base");
-    let ok = bin()
-        .arg("-q")
-        .arg("train")
-        .arg(repo("configs/quickstart.toml"))
-        .args(SMALL)
-        .args(["--set", "train.epochs=1", "--output-dir"])
-        .arg(&base)
-        .output()
-        .unwrap();
+    let ok = train_small(&base, &["--set", "train.epochs=1"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let gated = dir.join("gated");
-    let ok = bin()
-        .arg("-q")
-        .arg("train")
-        .arg(repo("configs/quickstart.toml"))
-        .args(SMALL)
-        .args(["--set", "train.epochs=1", "--set", "peft={method=\"taugate\"}", "--set"])
-        .arg(format!("init_from=\"{}\"", base.display()))
-        .arg("--output-dir")
-        .arg(&gated)
-        .output()
-        .unwrap();
+    let init_from = format!("init_from=\"{}\"", base.display());
+    let ok = train_small(
+        &gated,
+        &["--set", "train.epochs=1", "--set", "peft={method=\"taugate\"}", "--set", &init_from],
+    );
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let out = bin().arg("inspect").arg("--run").arg(&gated).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -21,10 +21,10 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
-use plasticity_core::eval::batches_in_order;
+use burn::data::dataloader::DataLoader;
 use plasticity_core::optim::Optimizer;
 use plasticity_core::{Batch, Forward, Mode, PlasticModel, StepContext, TaskContext, TaskData, score};
-use plasticity_data::{mix, permutation};
+use plasticity_data::{EpochShuffleLoader, SequentialLoader, mix};
 
 /// Everything a run carries from one step, epoch or task to the next.
 pub struct TrainState<M: PlasticModel> {
@@ -110,18 +110,24 @@ pub fn train_task<M: PlasticModel>(
         let model = &state.trainee.model;
         state.methods.try_each(|m| m.task_start(model, &task))?;
     }
+    let loader = EpochShuffleLoader::new(
+        data.train.clone(),
+        spec.batch_size,
+        spec.shuffle_seed,
+        spec.first_epoch,
+        device.clone(),
+    )?;
     for epoch in spec.first_epoch..=spec.epochs {
         device.seed(mix(spec.rng_seed, epoch as u64));
         state.history.start_train(epoch);
-        let order = permutation(data.train.len(), mix(spec.shuffle_seed, epoch as u64));
-        for (i, indices) in order.chunks(spec.batch_size.max(1)).enumerate() {
+        for (i, batch) in loader.iter().enumerate() {
             if let Some(reason) = end.abort() {
                 return Ok((state, TaskEnd::Interrupted(reason)));
             }
-            let batch = data.train.batch(indices, device);
+            let batch = batch.map_err(|e| TrainError::Run(format!("training data: {e}")))?;
             state = train_step(state, batch, spec, epoch, i + 1)?;
         }
-        validate(&mut state, data, spec, epoch, device);
+        validate(&mut state, data, spec, epoch, device)?;
         match end.epoch_end(epoch, &state)? {
             Flow::Continue => {}
             Flow::Finish(reason) => return finish(state, &task, TaskEnd::Finished(reason)),
@@ -141,9 +147,10 @@ fn finish<M: PlasticModel>(
     Ok((state, how))
 }
 
-/// One optimizer step: forward with every method's hooks, loss plus penalties, backward,
-/// global-norm clipping, the methods' rules around the update.
-fn train_step<M: PlasticModel>(
+/// One optimizer step on `batch` (what [`train_task`] runs per batch): forward with every
+/// method's hooks, loss plus penalties, backward, global-norm clipping, the methods' rules
+/// around the update. `epoch` and `batch_in_epoch` name the step in errors.
+pub fn train_step<M: PlasticModel>(
     state: TrainState<M>,
     batch: Batch<M::Input>,
     spec: &TaskSpec,
@@ -214,18 +221,25 @@ fn train_step<M: PlasticModel>(
 }
 
 /// Validation of the epoch just trained, into the history.
-fn validate<M: PlasticModel>(state: &mut TrainState<M>, data: &TaskData<M::Input>, spec: &TaskSpec, epoch: usize, device: &Device) {
-    let inner = device.clone().inner();
+fn validate<M: PlasticModel>(
+    state: &mut TrainState<M>,
+    data: &TaskData<M::Input>,
+    spec: &TaskSpec,
+    epoch: usize,
+    device: &Device,
+) -> Result<()> {
+    let loader = SequentialLoader::new(data.valid.clone(), spec.eval_batch_size, device.clone().inner())?;
     let model = state.trainee.valid();
     let forward = Forward {
         mode: Mode::Eval,
         step: state.step,
     };
-    for indices in batches_in_order(data.valid.len(), spec.eval_batch_size) {
-        let batch = data.valid.batch(&indices, &inner);
+    for batch in loader.iter() {
+        let batch = batch.map_err(|e| TrainError::Run(format!("validation data: {e}")))?;
         let n = batch.len() as u64;
         let logits = state.methods.forward(&model, batch.input, forward);
         let (_, loss, correct) = score(logits, batch.targets);
         state.history.add_valid(epoch, loss, correct, n);
     }
+    Ok(())
 }

@@ -32,7 +32,9 @@ pub enum Implementation {
     Burn,
 }
 
-/// Keys every kind has.
+/// Keys every kind has. serde's `deny_unknown_fields` does not combine with `flatten`, so each
+/// kind's struct repeats these fields (and Adam's and AdamW's their betas); [`OptimizerConfig::common`]
+/// reads them back as one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Common {
     /// Peak learning rate (after warmup).

@@ -248,47 +248,42 @@ impl Optimizer {
 /// Burn's optimizer for `config`, with a zero-decay group for `no_decay`.
 fn burn_optimizer(config: &OptimizerConfig, no_decay: Vec<ParamId>) -> ModuleOptimizer {
     let wd = config.common().weight_decay;
-    let split = wd > 0.0 && !no_decay.is_empty();
-    let group = || ParamGroup::from_ids(no_decay.clone());
     let l2 = |wd: f32| (wd > 0.0).then(|| WeightDecayConfig::new(wd));
     match config {
-        OptimizerConfig::Sgd(c) => {
-            let sgd = |wd: f32| {
-                let momentum = (c.momentum > 0.0).then(|| {
-                    MomentumConfig::new()
-                        .with_momentum(c.momentum)
-                        .with_dampening(c.dampening)
-                        .with_nesterov(c.nesterov)
-                });
-                SgdConfig::new().with_weight_decay(l2(wd)).with_momentum(momentum).build()
-            };
-            let optim: ModuleOptimizer = sgd(wd).into();
-            if split { optim.with_group(group(), sgd(0.0), None) } else { optim }
-        }
-        OptimizerConfig::Adam(c) => {
-            let adam = |wd: f32| {
-                AdamConfig::new()
-                    .with_beta_1(c.beta1)
-                    .with_beta_2(c.beta2)
-                    .with_epsilon(c.eps)
-                    .with_weight_decay(l2(wd))
-                    .build()
-            };
-            let optim: ModuleOptimizer = adam(wd).into();
-            if split { optim.with_group(group(), adam(0.0), None) } else { optim }
-        }
-        OptimizerConfig::Adamw(c) => {
-            let adamw = |wd: f32| {
-                AdamWConfig::new()
-                    .with_beta_1(c.beta1)
-                    .with_beta_2(c.beta2)
-                    .with_epsilon(c.eps)
-                    .with_weight_decay(wd)
-                    .with_cautious_weight_decay(c.cautious_weight_decay)
-                    .build()
-            };
-            let optim: ModuleOptimizer = adamw(wd).into();
-            if split { optim.with_group(group(), adamw(0.0), None) } else { optim }
-        }
+        OptimizerConfig::Sgd(c) => grouped(wd, no_decay, |wd| {
+            let momentum = (c.momentum > 0.0).then(|| {
+                MomentumConfig::new()
+                    .with_momentum(c.momentum)
+                    .with_dampening(c.dampening)
+                    .with_nesterov(c.nesterov)
+            });
+            SgdConfig::new().with_weight_decay(l2(wd)).with_momentum(momentum).build()
+        }),
+        OptimizerConfig::Adam(c) => grouped(wd, no_decay, |wd| {
+            AdamConfig::new()
+                .with_beta_1(c.beta1)
+                .with_beta_2(c.beta2)
+                .with_epsilon(c.eps)
+                .with_weight_decay(l2(wd))
+                .build()
+        }),
+        OptimizerConfig::Adamw(c) => grouped(wd, no_decay, |wd| {
+            AdamWConfig::new()
+                .with_beta_1(c.beta1)
+                .with_beta_2(c.beta2)
+                .with_epsilon(c.eps)
+                .with_weight_decay(wd)
+                .with_cautious_weight_decay(c.cautious_weight_decay)
+                .build()
+        }),
+    }
+}
+
+/// `make(wd)` for every parameter, and `make(0)` for the `no_decay` group when there is decay.
+fn grouped<O: burn::optim::Optimizer>(wd: f32, no_decay: Vec<ParamId>, make: impl Fn(f32) -> O) -> ModuleOptimizer {
+    let optim: ModuleOptimizer = make(wd).into();
+    match wd > 0.0 && !no_decay.is_empty() {
+        true => optim.with_group(ParamGroup::from_ids(no_decay), make(0.0), None),
+        false => optim,
     }
 }

@@ -3,7 +3,7 @@
 //! peft computes `y = x·W + b + dropout(x)·A·B·s` (Burn layout): the dropout acts on the adapter
 //! branch's *input*. A Burn reparameterization only sees the weight, so the adapted layer computes
 //! `x·(W + A·B·s) + b`. A model that lists the layer in
-//! [`PlasticModel::linear_points`] passes `x` and `y` to [`ActivationHook::linear`], where
+//! [`PlasticModel::linear_points`] computes it through [`Hooks::linear`](plasticity_core::Hooks::linear), where
 //! [`LoraDropoutHook`] adds the difference:
 //!
 //! `y ← y + (dropout(x) − x)·A·B·s`, with `dropout(x) − x = x ⊙ (m / (1 − p) − 1)`, `m ~ Bernoulli(1 − p)`,
@@ -53,7 +53,7 @@ impl LoraDropout {
                 reason: format!(
                     "LoRA dropout acts on the layer's input, which a Burn reparameterization does not see; module \
                      `{module}` is not one of the model's linear points {points:?} (PlasticModel::linear_points). \
-                     Use 0.0, or pass that layer's input to ActivationHook::linear"
+                     Use 0.0, or compute that layer with Hooks::linear"
                 ),
             }),
         }

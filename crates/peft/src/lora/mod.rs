@@ -37,7 +37,7 @@ impl LoraConfig {
 
     /// [`apply`](Self::apply) for a [`PlasticModel`], with dropout: when `dropout > 0` every
     /// adapted layer must be one of the model's linear points, and the returned [`LoraDropout`]
-    /// gives the hook for training forwards (`model.forward_hooked(x, &dropout.hook(&model))`).
+    /// gives the hook for training forwards (`Hooks::new(vec![Box::new(dropout.hook(&model))])`).
     pub fn apply_plastic<M: PlasticModel>(&self, model: M) -> Result<(M, Option<LoraDropout>), PeftError> {
         let model = self.apply_weights(model)?;
         let dropout = LoraDropout::of(self);
