@@ -52,6 +52,27 @@ fn default_gates_leave_the_mlp_unchanged_within_1e_4() {
     );
 }
 
+/// The CNN's insertion points include both convolutions: TauGate gates their channels
+/// (`[batch, c, h, w]`, the unit is the channel) and the hidden layer, and is identity at init.
+#[test]
+fn gates_reach_the_cnn_convolutions_per_channel() {
+    let device = Device::flex();
+    let cnn = plasticity_models::CnnConfig::default().init(&device);
+    let points: Vec<(String, usize)> = cnn.insertion_points().into_iter().map(|p| (p.name, p.width)).collect();
+    assert_eq!(points, [("conv1".into(), 8), ("conv2".into(), 16), ("fc".into(), 120)]);
+    let gates = TauGateConfig::default().init_for(&cnn, &device).expect("default config");
+    assert_eq!(gates.num_params(), 2 * (8 + 16 + 120));
+    let x = Tensor::<2>::random([8, 784], Distribution::Normal(0.0, 1.0), &device);
+    assert_close(cnn.forward_hooked(x.clone(), &gates.hooks()), cnn.forward(x.clone()), 1e-4, "soft gate at init");
+    // Closing every channel of conv1 (gain 0) leaves only the biases downstream: the output
+    // no longer depends on the input.
+    let mut closed = gates.clone();
+    closed.gates[0].gain = Param::from_tensor(Tensor::zeros([8], &device));
+    let y = cnn.forward_hooked(x.clone(), &closed.hooks());
+    let rows = values(y);
+    assert!(rows.chunks(10).all(|r| r == &rows[..10]), "conv1 fully gated off");
+}
+
 #[test]
 fn soft_and_hard_forward_follow_the_formulas() {
     let device = Device::flex();
