@@ -190,7 +190,10 @@ pub fn train_step<M: PlasticModel>(
             total
         }
     };
+    // The loss goes out of scope with the backward pass, so that nothing of the graph still
+    // holds the parameters when the optimizer updates them in place.
     let mut grads = GradientsParams::from_grads(total.backward(), &trainee);
+    drop(total);
     if let Some(max_norm) = spec.grad_clip_norm {
         grads = clip_global_norm(&trainee, grads, max_norm);
     }

@@ -6,6 +6,7 @@
 use super::config::{AdamConfig, AdamWConfig, SgdConfig};
 use super::state::{Buffer, ParamState};
 use burn::tensor::Tensor;
+use rayon::prelude::*;
 
 /// Adam's hyperparameters with the decay style of the kind (L2 in the gradient, or decoupled).
 #[derive(Clone, Copy, Debug)]
@@ -82,27 +83,55 @@ fn device<'a>(state: &'a mut ParamState, name: &str, like: &Tensor<1>) -> &'a mu
     }
 }
 
+/// Elements per parallel piece of a host update: a large parameter is split over the rayon pool
+/// (the one Burn's flex backend uses); a small one runs on the calling thread.
+const CHUNK: usize = 1 << 15;
+
+/// Runs `kernel` over matching pieces of the parameter `p`, its gradient `g` and `K` state
+/// buffers, in parallel when there is more than one piece. Kernels are plain loops over
+/// slices, so that they vectorise.
+fn pieces<const K: usize>(
+    p: &mut [f32],
+    g: &[f32],
+    state: [&mut [f32]; K],
+    kernel: impl Fn(&mut [f32], &[f32], [&mut [f32]; K]) + Sync,
+) {
+    if p.len() <= CHUNK {
+        return kernel(p, g, state);
+    }
+    let mut buffers = state.map(|b| b.chunks_mut(CHUNK));
+    let work: Vec<_> = p
+        .chunks_mut(CHUNK)
+        .zip(g.chunks(CHUNK))
+        .map(|(p, g)| (p, g, buffers.each_mut().map(|b| b.next().unwrap_or_default())))
+        .collect();
+    work.into_par_iter().for_each(|(p, g, state)| kernel(p, g, state));
+}
+
 /// SGD with momentum, dampening, Nesterov and L2 weight decay, in place on host memory.
 pub(crate) fn sgd_host(c: &SgdConfig, p: &mut [f32], g: &[f32], s: Step) {
     let (lr, wd) = (s.lr as f32, s.weight_decay);
     let first = s.state.step == 0;
     s.state.step += 1;
     if c.momentum == 0.0 {
-        for (p, &g) in p.iter_mut().zip(g) {
-            let g = if wd != 0.0 { *p * wd + g } else { g };
-            *p -= g * lr;
-        }
-        return;
+        return pieces(p, g, [], |p, g, []| {
+            for (p, &g) in p.iter_mut().zip(g) {
+                let g = if wd != 0.0 { *p * wd + g } else { g };
+                *p -= g * lr;
+            }
+        });
     }
-    let (mom, damp) = (c.momentum as f32, (1.0 - c.dampening) as f32);
+    let (mom, damp, nesterov) = (c.momentum as f32, (1.0 - c.dampening) as f32, c.nesterov);
     let velocity = host(s.state, "momentum", p.len());
-    for ((p, &g), v) in p.iter_mut().zip(g).zip(velocity.iter_mut()) {
-        let g = if wd != 0.0 { *p * wd + g } else { g };
-        // torch and Burn start the buffer at the first gradient, without dampening.
-        *v = if first { g } else { g * damp + *v * mom };
-        let d = if c.nesterov { *v * mom + g } else { *v };
-        *p -= d * lr;
-    }
+    pieces(p, g, [velocity], |p, g, [v]| {
+        for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
+            let g = if wd != 0.0 { *p * wd + g } else { g };
+            // torch and Burn start the buffer at the first gradient, without dampening.
+            *v = if first { g } else { g * damp + *v * mom };
+            let d = if nesterov { *v * mom + g } else { *v };
+            *p -= d * lr;
+        }
+    });
 }
 
 /// SGD as tensor ops.
@@ -132,54 +161,105 @@ pub(crate) fn sgd_device<const D: usize>(c: &SgdConfig, p: Tensor<D>, g: Tensor<
     (p1 - g.mul_scalar(s.lr)).reshape(shape)
 }
 
-/// Adam / AdamW in place on host memory.
+/// Adam's constants for one update of one parameter.
+#[derive(Clone, Copy)]
+struct AdamStep {
+    b1: f32,
+    b2: f32,
+    /// `1 − β₁`, `1 − β₂`.
+    f1: f32,
+    f2: f32,
+    /// Adam's L2 term (0 for AdamW).
+    l2: f32,
+    /// AdamW: `lr·wd`, and `1 − lr·wd` (1 without decay), in Burn's arithmetic.
+    decay_rate: f32,
+    keep: f32,
+    lr: f32,
+    eps: f32,
+}
+
+impl AdamStep {
+    /// `(√(1 − β₂ᵗ)/(1 − β₁ᵗ), ε·√(1 − β₂ᵗ))`: Burn folds the bias corrections so.
+    fn bias(&self, t: i32) -> (f32, f32) {
+        let bc2_sqrt = (1.0 - self.b2.powi(t)).sqrt();
+        (bc2_sqrt / (1.0 - self.b1.powi(t)), self.eps * bc2_sqrt)
+    }
+
+    /// One element: updates the moments and returns the new value. `L2` and `CAUTIOUS` are
+    /// decided per call, so the loops that use this have no per-element branch but the sign
+    /// test of cautious decay.
+    #[inline(always)]
+    fn element<const L2: bool, const CAUTIOUS: bool>(&self, p: f32, g: f32, m: &mut f32, v: &mut f32, (combined, eps): (f32, f32)) -> f32 {
+        let g = if L2 { g + p * self.l2 } else { g };
+        *m = *m * self.b1 + g * self.f1;
+        *v = *v * self.b2 + g * g * self.f2;
+        let update = *m * combined / (v.sqrt() + eps);
+        let decayed = match CAUTIOUS {
+            // Decay only where the weight and the new first moment agree in sign.
+            true if (p >= 0.0) != (*m >= 0.0) => p,
+            true => p - p * self.decay_rate,
+            false => p * self.keep,
+        };
+        decayed - update * self.lr
+    }
+
+    /// The update of a piece, with one step count for the whole parameter.
+    fn run<const L2: bool, const CAUTIOUS: bool>(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], bias: (f32, f32)) {
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *p = self.element::<L2, CAUTIOUS>(*p, g, m, v, bias);
+        }
+    }
+
+    /// The update of a piece with a step count per element.
+    fn run_counted<const L2: bool, const CAUTIOUS: bool>(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], steps: &mut [f32]) {
+        for ((((p, &g), m), v), t) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(steps.iter_mut()) {
+            *t += 1.0;
+            *p = self.element::<L2, CAUTIOUS>(*p, g, m, v, self.bias(*t as i32));
+        }
+    }
+}
+
+/// Adam / AdamW in place on host memory: one pass over the parameter, its gradient and its
+/// moments (and per-element steps when kept), split over the rayon pool for large parameters.
 pub(crate) fn adam_host(r: AdamRule, p: &mut [f32], g: &[f32], s: Step) {
     let n = p.len();
     let (lr, wd) = (s.lr, s.weight_decay);
     s.state.step += 1;
-    let t = s.state.step as i32;
-    let per_element = s.per_element_steps;
+    let decay = r.decoupled && wd != 0.0;
+    let k = AdamStep {
+        b1: r.beta1,
+        b2: r.beta2,
+        f1: 1.0 - r.beta1,
+        f2: 1.0 - r.beta2,
+        l2: if r.decoupled { 0.0 } else { wd },
+        decay_rate: (lr * wd as f64) as f32,
+        keep: if decay { (1.0 - lr * wd as f64) as f32 } else { 1.0 },
+        lr: lr as f32,
+        eps: r.eps,
+    };
+    let (l2, cautious) = (k.l2 != 0.0, decay && r.cautious);
     let mut m = std::mem::take(host(s.state, "moment_1", n));
     let mut v = std::mem::take(host(s.state, "moment_2", n));
-    let mut steps = per_element.then(|| std::mem::take(host(s.state, "step", n)));
-    let (b1, b2) = (r.beta1, r.beta2);
-    let (f1, f2) = (1.0 - b1, 1.0 - b2);
-    let decay_rate = (lr * wd as f64) as f32;
-    let keep = (1.0 - lr * wd as f64) as f32;
-    let lr = lr as f32;
-    let factors = |t: i32| {
-        let bc2_sqrt = (1.0 - b2.powi(t)).sqrt();
-        (bc2_sqrt / (1.0 - b1.powi(t)), r.eps * bc2_sqrt)
-    };
-    let (mut combined, mut eps) = factors(t);
-    for i in 0..n {
-        let mut gi = g[i];
-        if !r.decoupled && wd != 0.0 {
-            gi += p[i] * wd;
-        }
-        m[i] = m[i] * b1 + gi * f1;
-        v[i] = v[i] * b2 + gi * gi * f2;
-        if let Some(steps) = steps.as_mut() {
-            steps[i] += 1.0;
-            (combined, eps) = factors(steps[i] as i32);
-        }
-        let update = m[i] * combined / (v[i].sqrt() + eps);
-        let pi = p[i];
-        let decayed = if !r.decoupled || decay_rate == 0.0 {
-            pi
-        } else if r.cautious {
-            // Decay only where the weight and the new first moment agree in sign.
-            if (pi >= 0.0) != (m[i] >= 0.0) { pi } else { pi - pi * decay_rate }
-        } else {
-            pi * keep
-        };
-        p[i] = decayed - update * lr;
+    if s.per_element_steps {
+        let mut steps = std::mem::take(host(s.state, "step", n));
+        pieces(p, g, [&mut m, &mut v, &mut steps], |p, g, [m, v, t]| match (l2, cautious) {
+            (false, false) => k.run_counted::<false, false>(p, g, m, v, t),
+            (true, false) => k.run_counted::<true, false>(p, g, m, v, t),
+            (false, true) => k.run_counted::<false, true>(p, g, m, v, t),
+            (true, true) => k.run_counted::<true, true>(p, g, m, v, t),
+        });
+        *host(s.state, "step", n) = steps;
+    } else {
+        let bias = k.bias(s.state.step as i32);
+        pieces(p, g, [&mut m, &mut v], |p, g, [m, v]| match (l2, cautious) {
+            (false, false) => k.run::<false, false>(p, g, m, v, bias),
+            (true, false) => k.run::<true, false>(p, g, m, v, bias),
+            (false, true) => k.run::<false, true>(p, g, m, v, bias),
+            (true, true) => k.run::<true, true>(p, g, m, v, bias),
+        });
     }
     *host(s.state, "moment_1", n) = m;
     *host(s.state, "moment_2", n) = v;
-    if let Some(steps) = steps {
-        *host(s.state, "step", n) = steps;
-    }
 }
 
 /// Adam / AdamW as tensor ops.
