@@ -162,3 +162,66 @@ impl Hooks {
         y.reshape(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::LinearConfig;
+    use burn::tensor::{Device, TensorData};
+    use std::sync::{Arc, Mutex};
+
+    /// Multiplies the activation by `factor` and records what it was given.
+    struct Scale(f32, Arc<Mutex<Vec<String>>>);
+
+    impl Hook for Scale {
+        fn activate(&self, _point: usize, _z: &Units, h: Tensor<3>) -> Tensor<3> {
+            self.1.lock().unwrap().push(format!("activate x{}", self.0));
+            h.mul_scalar(self.0)
+        }
+        fn observe(&self, _point: usize, h: &Units) {
+            let first = h.values.clone().reshape([4]).into_data().to_vec::<f32>().unwrap()[0];
+            self.1.lock().unwrap().push(format!("observe {first}"));
+        }
+        fn linear(&self, _point: usize, _x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
+            self.1.lock().unwrap().push(format!("linear x{}", self.0));
+            y.mul_scalar(self.0)
+        }
+    }
+
+    /// Computes the layer as zeros plus one (instead of `x·W + b`).
+    struct Replace;
+
+    impl Hook for Replace {
+        fn replace_linear(&self, _point: usize, layer: &Linear, x: &Tensor<2>) -> Option<Tensor<2>> {
+            let d_out = layer.weight.dims()[1];
+            Some(Tensor::ones([x.dims()[0], d_out], &x.device()))
+        }
+    }
+
+    #[test]
+    fn hooks_compose_in_order_and_observers_see_the_gated_activation() {
+        let device = Device::flex();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let hooks = Hooks::new(vec![Box::new(Scale(2.0, log.clone())), Box::new(Scale(3.0, log.clone()))]);
+        let z = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0, 0.5, 2.0], [2, 2]), &device);
+        let h = hooks.activate(0, z, Activation::Relu);
+        assert_eq!(h.into_data().to_vec::<f32>().unwrap(), [6.0, 0.0, 3.0, 12.0]);
+        // Both gates first, in order, then both observers, each seeing the final activation.
+        assert_eq!(*log.lock().unwrap(), ["activate x2", "activate x3", "observe 6", "observe 6"]);
+    }
+
+    #[test]
+    fn a_hook_replaces_a_linear_layer_and_the_others_adjust_its_output() {
+        let device = Device::flex();
+        let layer = LinearConfig::new(3, 2).init(&device);
+        let x = Tensor::<3>::ones([2, 5, 3], &device);
+        assert_eq!(Hooks::none().linear(0, &layer, x.clone()).dims(), [2, 5, 2]);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let hooks = Hooks::new(vec![Box::new(Scale(2.0, log.clone())), Box::new(Replace)]);
+        // [batch, seq, d] goes through the hooks as [batch·seq, d] and comes back.
+        let y = hooks.linear(0, &layer, x);
+        assert_eq!(y.dims(), [2, 5, 2]);
+        assert!(y.into_data().to_vec::<f32>().unwrap().iter().all(|&v| v == 2.0));
+        assert_eq!(*log.lock().unwrap(), ["linear x2"]);
+    }
+}
