@@ -221,12 +221,13 @@ pub fn run_model<M: PlasticModel>(
         data.valid.len(),
         data.test.len()
     );
-    // Initialise every lazy parameter now, from the run seed: before a clone is frozen or
-    // reparameterized (burn-0.22.md §11.7) and before the first epoch reseeds the device.
-    let _ = param_infos(&model);
     if let Some(from) = &config.init_from {
         model = load_model_file(model, &from.join("model.bpk"))?;
     }
+    // Initialise every lazy parameter now (loading `init_from` already did, without drawing
+    // from the device RNG, so adapters then draw what they drew before): before a clone is
+    // frozen or reparameterized (burn-0.22.md §11.7) and before the first epoch reseeds.
+    let _ = param_infos(&model);
     let mut list = config.methods::<M>();
     list.extend(ext.methods);
     let mut methods = Methods::new(list)?;
