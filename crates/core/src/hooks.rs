@@ -179,7 +179,7 @@ mod tests {
             h.mul_scalar(self.0)
         }
         fn observe(&self, _point: usize, h: &Units) {
-            let first = h.values.clone().reshape([4]).into_data().to_vec::<f32>().unwrap()[0];
+            let first = h.values.clone().reshape([4]).into_data().try_to_vec::<f32>().unwrap()[0];
             self.1.lock().unwrap().push(format!("observe {first}"));
         }
         fn linear(&self, _point: usize, _x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
@@ -205,7 +205,7 @@ mod tests {
         let hooks = Hooks::new(vec![Box::new(Scale(2.0, log.clone())), Box::new(Scale(3.0, log.clone()))]);
         let z = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0, 0.5, 2.0], [2, 2]), &device);
         let h = hooks.activate(0, z, Activation::Relu);
-        assert_eq!(h.into_data().to_vec::<f32>().unwrap(), [6.0, 0.0, 3.0, 12.0]);
+        assert_eq!(h.into_data().try_to_vec::<f32>().unwrap(), [6.0, 0.0, 3.0, 12.0]);
         // Both gates first, in order, then both observers, each seeing the final activation.
         assert_eq!(*log.lock().unwrap(), ["activate x2", "activate x3", "observe 6", "observe 6"]);
     }
@@ -221,7 +221,7 @@ mod tests {
         // [batch, seq, d] goes through the hooks as [batch·seq, d] and comes back.
         let y = hooks.linear(0, &layer, x);
         assert_eq!(y.dims(), [2, 5, 2]);
-        assert!(y.into_data().to_vec::<f32>().unwrap().iter().all(|&v| v == 2.0));
+        assert!(y.into_data().try_to_vec::<f32>().unwrap().iter().all(|&v| v == 2.0));
         assert_eq!(*log.lock().unwrap(), ["linear x2"]);
     }
 }
