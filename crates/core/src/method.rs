@@ -212,9 +212,10 @@ pub trait Method<M: PlasticModel>: Send {
         TensorState::default()
     }
 
-    /// Called before training on a task.
-    fn task_start(&mut self, _model: &M, _task: &TaskContext<M::Input>) -> MethodResult<()> {
-        Ok(())
+    /// Called before training on a task (not when a run resumes inside the task), with the
+    /// task's data; may change the model (weight normalization's data-dependent init).
+    fn task_start(&mut self, model: M, _task: &TaskContext<M::Input>) -> MethodResult<M> {
+        Ok(model)
     }
 
     /// Called after training on a task, with that task's data (EWC's Fisher, CLASSP's phase).

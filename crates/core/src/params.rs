@@ -38,6 +38,9 @@ pub struct ParamInfo {
     pub adapter: Option<AdapterOf>,
     /// For a parameter of a method's own module (see [`crate::MethodModules`]): the method.
     pub method: Option<String>,
+    /// Container type of the module that holds the parameter, as Burn names it
+    /// (`Struct:Linear`, `Struct:Conv2d`, …; empty at the root).
+    pub owner: String,
 }
 
 impl ParamInfo {
@@ -77,6 +80,22 @@ impl ParamValue {
         match self {
             Self::R2(t) => Some(t),
             _ => None,
+        }
+    }
+
+    /// The value flattened to `[n]` (row-major), staying on its device (and in the autodiff
+    /// graph); `None` for rank 5 and more, which are read to host memory.
+    pub fn flatten(self) -> Option<Tensor<1>> {
+        fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+            let n = t.shape().num_elements();
+            t.reshape([n])
+        }
+        match self {
+            Self::R1(t) => Some(t),
+            Self::R2(t) => Some(flat(t)),
+            Self::R3(t) => Some(flat(t)),
+            Self::R4(t) => Some(flat(t)),
+            Self::Data(_) => None,
         }
     }
 
@@ -233,6 +252,7 @@ impl<F: FnMut(&ParamInfo, Option<ParamValue>)> ModuleVisitor for Walker<F> {
             reparameterization: None,
             adapter,
             method,
+            owner: self.stack.last().map(|f| f.container.clone()).unwrap_or_default(),
         };
         let value = self.values.then(|| ParamValue::of(value));
         self.pending = Some((info, value));

@@ -127,7 +127,7 @@ impl Selection {
 
 /// Select the modules a method adapts and check, before anything is attached, that
 /// * every target pattern (the regex, or each listed name) matches at least one module;
-/// * no parameter of the model already has a reparameterization;
+/// * no selected weight already has a reparameterization (other parameters may);
 /// * if `two_d_only`, every selected weight is rank 2.
 ///
 /// `exclude_modules` is checked first and may match nothing.
@@ -139,13 +139,6 @@ pub fn select_targets<M: Module>(
     two_d_only: bool,
 ) -> Result<Selection, PeftError> {
     let bases = base_params(model);
-    if let Some(entry) = bases.iter().find(|p| p.reparameterization.is_some()) {
-        return Err(PeftError::AlreadyReparameterized {
-            method,
-            param: entry.path.clone(),
-            existing: entry.reparameterization.clone().unwrap_or_default(),
-        });
-    }
     let candidates: Vec<(String, Vec<usize>)> = bases
         .iter()
         .filter_map(|p| {
@@ -220,6 +213,17 @@ pub fn select_targets<M: Module>(
             available: available(),
         });
     }
-    selection.group = ParamGroup::from_paths(selection.modules.iter().map(|m| Selection::weight_path(m)).collect());
+    // Burn keeps one reparameterization per parameter and silently drops a second one
+    // (burn-0.22.md §11.1): a selected weight that already has one is refused. Other
+    // parameters may carry another method's reparameterization.
+    let selected: Vec<String> = selection.modules.iter().map(|m| Selection::weight_path(m)).collect();
+    if let Some(entry) = bases.iter().find(|p| p.reparameterization.is_some() && selected.contains(&p.path)) {
+        return Err(PeftError::AlreadyReparameterized {
+            method,
+            param: entry.path.clone(),
+            existing: entry.reparameterization.clone().unwrap_or_default(),
+        });
+    }
+    selection.group = ParamGroup::from_paths(selected);
     Ok(selection)
 }

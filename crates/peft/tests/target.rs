@@ -149,13 +149,18 @@ fn conv_weight_is_rejected_by_name() {
     assert!(model.fc.weight.adapter().is_some());
 }
 
+/// A second reparameterization on the same weight is refused (Burn would silently keep one);
+/// on another weight of the same model it is fine.
 #[test]
-fn a_second_method_on_a_reparameterized_model_is_refused() {
+fn a_second_method_on_a_reparameterized_weight_is_refused() {
     let d = device();
     let lora = LoraConfig::new(names(&["encoder"]))
         .apply(Tower::new(&d))
         .expect("lora");
-    let err = MissConfig::new(names(&["head"]))
+    let both = MissConfig::new(names(&["head"])).with_r(2).apply(lora.clone()).expect("another weight");
+    assert!(both.head.weight.reparameterization::<plasticity_peft::MissBone>().is_some());
+    assert!(both.encoder.weight.adapter().is_some(), "the first method stays");
+    let err = MissConfig::new(names(&["encoder"]))
         .with_r(2)
         .apply(lora)
         .expect_err("stacking");

@@ -6,6 +6,7 @@ use plasticity_core::optim::OptimizerConfig;
 use plasticity_core::{Method, PlasticModel};
 use plasticity_models::ModelConfig;
 use plasticity_peft::PeftConfig;
+use plasticity_reparam::ReparamConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -42,6 +43,9 @@ pub struct RunConfig {
     /// "triadapt"`.
     #[serde(default)]
     pub peft: Option<PeftConfig>,
+    /// Weight reparameterization: `[reparam] method = "weight-norm" | "compander"`.
+    #[serde(default)]
+    pub reparam: Option<ReparamConfig>,
 }
 
 fn default_name() -> String {
@@ -68,6 +72,7 @@ impl Default for RunConfig {
             schedule: ScheduleConfig::default(),
             train: TrainConfig::default(),
             peft: None,
+            reparam: None,
         }
     }
 }
@@ -76,15 +81,19 @@ impl RunConfig {
     /// The methods this config's tables describe, in run order: one line per method table.
     /// A method crate registers a new method with an arm of its table's enum
     /// (`plasticity_peft::PeftMethod`, …); nothing here names a method.
+    ///
+    /// `[peft]` comes before `[reparam]`: PEFT freezes the model, and the reparameterized
+    /// weights then train all the same (docs/reparam.md).
     pub fn methods<M: PlasticModel>(&self) -> Vec<Box<dyn Method<M>>> {
         let mut methods = Vec::new();
         methods.extend(self.peft.as_ref().map(PeftConfig::build));
+        methods.extend(self.reparam.as_ref().map(ReparamConfig::build));
         methods
     }
 
     /// Whether any method table is set.
     pub fn has_methods(&self) -> bool {
-        self.peft.is_some()
+        self.peft.is_some() || self.reparam.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.

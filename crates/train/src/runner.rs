@@ -166,6 +166,26 @@ pub fn path_ids<T: Module>(module: &T) -> BTreeMap<String, ParamId> {
     param_infos(module).into_iter().map(|p| (p.path, p.id)).collect()
 }
 
+/// The model of the finished run in `from`, to start a new run from: its `model.bpk`. When that
+/// run used methods (its `config.toml` has a method table), they are attached and restored first
+/// (so that every tensor of `model.bpk` has its place), and their reparameterizations are then
+/// baked (Burn's `materialize`): the new run starts from the function the old one computed, as
+/// plain weights, all trainable. Method modules (TauGate's gates) are not carried over.
+fn init_from<M: PlasticModel>(model: M, from: &Path, device: &Device) -> Result<M> {
+    let config_path = from.join("config.toml");
+    let base = match config_path.exists() {
+        true => Some(crate::load::load_config(&config_path, &[])?),
+        false => None,
+    };
+    match base.filter(RunConfig::has_methods) {
+        None => load_model_file(model, &from.join("model.bpk")),
+        Some(base) => {
+            let (trainee, _) = crate::artifacts::load_run(model, Methods::new(base.methods())?, from, device)?;
+            Ok(trainee.model.materialize().set_require_grad(true))
+        }
+    }
+}
+
 /// Checkpoints, progress lines and stopping after each epoch of a run.
 struct RunEpochEnd<'a> {
     dir: PathBuf,
@@ -222,7 +242,7 @@ pub fn run_model<M: PlasticModel>(
         data.test.len()
     );
     if let Some(from) = &config.init_from {
-        model = load_model_file(model, &from.join("model.bpk"))?;
+        model = init_from(model, from, device)?;
     }
     // Initialise every lazy parameter now (loading `init_from` already did, without drawing
     // from the device RNG, so adapters then draw what they drew before): before a clone is

@@ -107,8 +107,8 @@ pub fn train_task<M: PlasticModel>(
         batch_size: spec.batch_size,
     };
     if spec.first_epoch == 1 {
-        let model = &state.trainee.model;
-        state.methods.try_each(|m| m.task_start(model, &task))?;
+        let model = state.trainee.model;
+        state.trainee.model = state.methods.fold_model(model, |m, model| m.task_start(model, &task))?;
     }
     let loader = EpochShuffleLoader::new(
         data.train.clone(),

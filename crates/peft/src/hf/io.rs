@@ -23,7 +23,7 @@ pub(crate) fn f32_values(data: TensorData) -> Result<Vec<f32>, PeftError> {
 }
 
 /// Transpose a row-major `[rows, cols]` matrix.
-pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+pub fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; values.len()];
     for i in 0..rows {
         for j in 0..cols {
@@ -34,13 +34,13 @@ pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 /// One F32 tensor to write: its shape and little-endian row-major bytes.
-pub(crate) struct F32Tensor {
+pub struct F32Tensor {
     pub shape: Vec<usize>,
     pub bytes: Vec<u8>,
 }
 
 impl F32Tensor {
-    pub(crate) fn new(shape: Vec<usize>, values: &[f32]) -> Self {
+    pub fn new(shape: Vec<usize>, values: &[f32]) -> Self {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         Self { shape, bytes }
     }
@@ -63,7 +63,7 @@ impl View for &F32Tensor {
 
 /// Write `tensors` to `file` as safetensors with metadata `{"format": "pt"}` (what peft and
 /// `safetensors.torch.save_file` write).
-pub(crate) fn write_safetensors(file: &Path, tensors: &BTreeMap<String, F32Tensor>) -> Result<(), PeftError> {
+pub fn write_safetensors(file: &Path, tensors: &BTreeMap<String, F32Tensor>) -> Result<(), PeftError> {
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     safetensors::serialize_to_file(tensors.iter(), Some(metadata), file)
         .map_err(|e| file_error(file, format!("cannot write safetensors: {e}")))

@@ -67,6 +67,8 @@ mod base;
 mod collect;
 mod config_json;
 mod io;
+
+pub use io::{F32Tensor, transpose, write_safetensors};
 mod lora;
 mod miss;
 mod saved;
