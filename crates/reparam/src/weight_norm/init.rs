@@ -14,7 +14,7 @@ use super::reparam::WeightNorm;
 use crate::ReparamError;
 use burn::module::{ModuleMapper, Param};
 use burn::tensor::Tensor;
-use plasticity_core::{Hook, Hooks, PlasticModel, Units, walk_params};
+use plasticity_core::{Hook, Hooks, ParamValue, PlasticModel, Units, walk_params};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -141,12 +141,14 @@ fn init_layer<M: PlasticModel>(model: M, module: &str, z: Tensor<3>, init_scale:
     let b_path = format!("{module}.bias");
     let (mut g, mut b) = (None, None);
     walk_params(&model, true, |info, value| {
-        let value = value.map(|v| Tensor::<1>::from_data(v.into_data(), &z.device()));
-        if info.path == g_path {
-            g = value;
+        let slot = if info.path == g_path {
+            &mut g
         } else if info.path == b_path {
-            b = value;
-        }
+            &mut b
+        } else {
+            return;
+        };
+        *slot = value.and_then(ParamValue::flatten).map(|v| v.detach().to_device(&z.device()));
     });
     let g = g.ok_or_else(|| ReparamError::Init(format!("`{module}` has no weight-norm gain `{g_path}`")))?;
     let [n, units, positions] = z.dims();

@@ -93,6 +93,20 @@ impl<M: PlasticModel> Method<M> for WeightNormMethod {
                 reason: "the data-dependent init sets one gain per unit: it needs norm = \"output\"".into(),
             }));
         }
+        if !(c.init_scale.is_finite() && c.init_scale > 0.0) {
+            return Err(reparam_error(ReparamError::Config {
+                key: "init_scale",
+                value: c.init_scale.to_string(),
+                reason: "must be > 0 (the standard deviation of the initialized pre-activations)".into(),
+            }));
+        }
+        if c.init_batch == 0 {
+            return Err(reparam_error(ReparamError::Config {
+                key: "init_batch",
+                value: "0".into(),
+                reason: "must be ≥ 1 (examples in the data-dependent init's batch)".into(),
+            }));
+        }
         let selection =
             select(&model, NAME, c.target_modules.as_ref(), c.exclude_modules.as_ref()).map_err(reparam_error)?;
         let selected: Vec<String> = selection.modules.iter().map(|m| plasticity_peft::Selection::weight_path(m)).collect();
