@@ -11,6 +11,7 @@
 //! * [`models`]: the bundled MLP and CNN;
 //! * [`train`]: run configs, the training loop of one task, checkpoints, reports;
 //! * [`peft`]: parameter-efficient fine-tuning methods;
+//! * [`reparam`]: weight reparameterizations (weight normalization, the weight compander);
 //! * [`plot`]: PNG line charts and heatmaps.
 //!
 //! Train a model of your own (see `examples/custom_model.rs`):
@@ -48,4 +49,5 @@ pub use plasticity_data as data;
 pub use plasticity_models as models;
 pub use plasticity_peft as peft;
 pub use plasticity_plot as plot;
+pub use plasticity_reparam as reparam;
 pub use plasticity_train as train;

@@ -18,6 +18,7 @@ use plasticity::train::{RunOptions, train};
 fn resumed_runs_are_bit_identical() {
     plain_mlp_resume();
     triadapt_resume();
+    adamw_and_reparam_resume();
 }
 
 fn final_params(dir: &std::path::Path) -> Vec<Vec<f32>> {
@@ -75,4 +76,34 @@ fn triadapt_resume() {
         param_values(&trainee.model)
     };
     assert_eq!(load(&full), load(&split));
+}
+
+/// Under AdamW's weight decay (whose no-decay group is keyed by parameter ids, which loading a
+/// checkpoint restores): the plain MLP, weight normalization with its data-dependent init (which
+/// a resumed run must skip: the checkpoint holds the initialized model), and a compander with
+/// learned θ.
+fn adamw_and_reparam_resume() {
+    let tables = [
+        ("adamw", ""),
+        ("wn", "[reparam]\nmethod = \"weight-norm\"\ndata_init = true\ninit_batch = 200"),
+        ("compander", "[reparam]\nmethod = \"compander\"\nlearn = true"),
+    ];
+    for (name, table) in tables {
+        let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"", "kind = \"adamw\""));
+        let (full_dir, split_dir) = (temp_dir(&format!("{name}-full")), temp_dir(&format!("{name}-split")));
+        let (full, _) = assert_resume_bit_identical(&config(&text, &full_dir), &config(&text, &split_dir));
+        assert!(full.results.test_accuracy.unwrap() > 0.85, "{name}: {:?}", full.results.test_accuracy);
+        let device = Device::flex();
+        let load = |dir: &std::path::Path| {
+            let c = config(&text, dir);
+            let model = MlpConfig {
+                hidden: vec![64],
+                ..MlpConfig::default()
+            }
+            .init(&device);
+            let (trainee, _) = load_run_model(model, &c, dir, &device).unwrap();
+            param_values(&trainee.model)
+        };
+        assert_eq!(load(&full_dir), load(&split_dir), "{name}: final parameters");
+    }
 }

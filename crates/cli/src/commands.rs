@@ -40,10 +40,12 @@ enum Command {
     /// Print the parameter table of the model a config builds, or of a finished run (--run):
     /// path, shape, count, trainable, role (base, adapter, a method's own).
     Inspect(InspectArgs),
-    /// Fold a PEFT run's adapters into plain weights (merged.bpk), checking the outputs match.
+    /// Fold a run's adapters and weight reparameterizations ([peft], [reparam]) into plain
+    /// weights (merged.bpk), checking the outputs match.
     Merge(EvalArgs),
-    /// Write a run for PyTorch: the base model as PyTorch-layout safetensors, and LoRA/MiSS
-    /// adapters in Hugging Face peft format (load with PeftModel.from_pretrained).
+    /// Write a run for PyTorch: the base model as PyTorch-layout safetensors, LoRA/MiSS
+    /// adapters in Hugging Face peft format (load with PeftModel.from_pretrained), and a
+    /// weight-norm model with torch.nn.utils.parametrizations names (weight_norm.safetensors).
     Export(ExportArgs),
     /// Get or check datasets.
     #[command(subcommand)]

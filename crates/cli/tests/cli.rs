@@ -305,3 +305,96 @@ fn inspect_run_shows_the_methods_rows() {
     assert!(stdout.contains("taugate: 64 params, 64 trainable"), "{stdout}");
     assert!(stdout.contains("base: 25450 params, 0 trainable"), "{stdout}");
 }
+
+fn results(run: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap()
+}
+
+/// A weight-normalized run with its data-dependent init, killed with SIGKILL inside epoch 3 and
+/// resumed, ends bit-identical to an uninterrupted one: same losses in every epoch, same test
+/// accuracy (the resumed run skips the init: the checkpoint holds the initialized model).
+#[test]
+fn weight_norm_run_resumes_bit_identically_after_sigkill() {
+    let dir = temp("reparam-kill");
+    let flags = [
+        "--set",
+        "reparam={ method = \"weight-norm\", data_init = true }",
+        "--set",
+        "data.train_subset=6000",
+        "--set",
+        "data.valid_size=500",
+        "--set",
+        "model.hidden=[64]",
+        "--set",
+        "train.epochs=5",
+        "--set",
+        "train.batch_size=16",
+        "--set",
+        "train.keep_checkpoints=5",
+    ];
+    let train = |run: &Path| {
+        let mut cmd = bin();
+        cmd.arg("-q").arg("train").arg(repo("configs/quickstart.toml")).args(flags).arg("--output-dir").arg(run);
+        cmd
+    };
+    let full = dir.join("full");
+    let out = train(&full).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let split = dir.join("split");
+    let mut child = train(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let marker = split.join("checkpoint/history-2.json");
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
+        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200)); // inside epoch 3
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    assert!(!split.join("results.json").exists(), "killed before the end");
+    let out = train(&split).arg("--resume").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let (a, b) = (results(&full), results(&split));
+    assert!(b["resumed_after_epoch"].as_u64().unwrap() >= 2);
+    let (ea, eb) = (a["epochs"].as_array().unwrap(), b["epochs"].as_array().unwrap());
+    assert_eq!(ea.len(), 5);
+    assert_eq!(ea.len(), eb.len());
+    for (x, y) in ea.iter().zip(eb) {
+        assert_eq!(x["train_loss"], y["train_loss"], "epoch {}", x["epoch"]);
+        assert_eq!(x["valid_loss"], y["valid_loss"], "epoch {}", x["epoch"]);
+    }
+    assert_eq!(a["test_accuracy"], b["test_accuracy"]);
+    assert!(a["test_accuracy"].as_f64().unwrap() > 0.9);
+}
+
+/// `merge`, `eval`, `inspect --run` and `export` on a compander run: the merged model has the
+/// run's accuracy, the census shows θ in its own rows, the export bakes the compander.
+#[test]
+fn compander_run_loads_in_every_command() {
+    let dir = temp("compander-commands");
+    let run = dir.join("run");
+    let ok = train_small(&run, &["--set", "train.epochs=1", "--set", "reparam={ method = \"compander\", learn = true }"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let accuracy = results(&run)["test_accuracy"].as_f64().unwrap();
+
+    let out = bin().arg("eval").arg("--run").arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(eval["accuracy"].as_f64(), Some(accuracy), "{eval}");
+
+    let out = bin().arg("merge").arg("--run").arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["max_abs_diff"].as_f64().unwrap() <= 1e-5, "{report}");
+
+    let out = bin().arg("inspect").arg("--run").arg(&run).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("hidden.0.weight.compander.log_theta") && table.contains("compander θ: 4 params, 4 trainable"), "{table}");
+
+    let out = bin().arg("export").arg("--run").arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(run.join("export/base.safetensors").exists());
+}

@@ -132,8 +132,12 @@ pub struct OptimizerNeeds {
 #[derive(Clone, Debug, Default)]
 pub struct Export {
     pub written: Vec<std::path::PathBuf>,
-    /// Export the base model with the method merged in (for adapters peft cannot load).
-    pub merge_base: bool,
+    /// Parameters (paths of stored weights) whose effective value, the reparameterization
+    /// applied, goes into `base.safetensors`: those of a method PyTorch does not run from our
+    /// files (IA3 and TriAdaptLoRA, which peft cannot load; weight normalization and the
+    /// compander, whose functions are baked). Every other reparameterized weight keeps its
+    /// stored value there: the base peft puts an exported adapter on.
+    pub bake: Vec<String>,
 }
 
 /// A training method. Implement it in a folder of a method crate (or in your own crate and

@@ -132,6 +132,16 @@ pub fn walk_params<M: Module>(module: &M, values: bool, f: impl FnMut(&ParamInfo
     module.visit(&mut walker);
 }
 
+/// Paths of the stored weights that carry the reparameterization `name` (Burn's
+/// `Reparameterization::NAME`), e.g. `["hidden.0.weight"]` for `"lora"`.
+pub fn reparameterized<M: Module>(module: &M, name: &str) -> Vec<String> {
+    param_infos(module)
+        .into_iter()
+        .filter(|p| p.adapter.is_none() && p.reparameterization.as_deref() == Some(name))
+        .map(|p| p.path)
+        .collect()
+}
+
 /// The ids of the parameters `keep` selects, as a group (for `into_record_group`, optimizer
 /// groups, freezing).
 pub fn group_of<M: Module>(module: &M, keep: impl Fn(&ParamInfo) -> bool) -> ParamGroup {

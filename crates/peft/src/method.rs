@@ -8,7 +8,7 @@ use burn::module::{Module, ParamGroup};
 use plasticity_core::files::write_verified;
 use plasticity_core::{
     ArtifactContext, AttachContext, Export, Forward, Hook, Method, MethodError, MethodModules, MethodResult, Mode,
-    PlasticModel,
+    PlasticModel, reparameterized,
 };
 use std::path::Path;
 
@@ -117,12 +117,12 @@ impl<M: PlasticModel, C: WeightSpace> Method<M> for Adapter<C> {
                 result.map_err(|e| peft_error(C::NAME, e))?;
                 Ok(Export {
                     written: vec![dir],
-                    merge_base: false,
+                    bake: Vec::new(),
                 })
             }
             None => Ok(Export {
                 written: Vec::new(),
-                merge_base: true,
+                bake: reparameterized(model, C::NAME),
             }),
         }
     }

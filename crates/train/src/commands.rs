@@ -203,9 +203,10 @@ pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
 }
 
 /// Writes a run for PyTorch: each method's own files (LoRA and MiSS adapters in Hugging Face
-/// peft format under `<out>/adapter/`), and `<out>/base.safetensors`, the base model in
-/// PyTorch layout (merged when a method asks for it: IA3 and TriAdaptLoRA, which peft cannot
-/// load from our files).
+/// peft format under `<out>/adapter/`, a weight-normalized model with PyTorch's
+/// parametrization names), and `<out>/base.safetensors`, the base model in PyTorch layout with
+/// the weights a method asks to bake at their effective values (IA3 and TriAdaptLoRA, which peft
+/// cannot load from our files; weight normalization and the compander).
 pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<PathBuf>> {
     struct Export<'a> {
         out: &'a Path,
@@ -215,18 +216,15 @@ pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<Path
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<Vec<PathBuf>> {
             std::fs::create_dir_all(self.out).map_err(|e| TrainError::io(self.out, e))?;
             let mut written = Vec::new();
-            let mut merge_base = false;
+            let mut bake = Vec::new();
             for m in methods.iter() {
                 let export = m.export(&trainee.model, self.out).map_err(|e| method_error(&m.name(), e))?;
                 written.extend(export.written);
-                merge_base |= export.merge_base;
+                bake.extend(export.bake);
             }
             let base = self.out.join("base.safetensors");
-            let result = match merge_base {
-                true => plasticity_peft::hf::export_base_pytorch(&trainee.model.materialize(), &base),
-                false => plasticity_peft::hf::export_base_pytorch(&trainee.model, &base),
-            };
-            result.map_err(|e| TrainError::io(&base, e))?;
+            plasticity_peft::hf::export_base_pytorch_baking(&trainee.model, &bake, &base)
+                .map_err(|e| TrainError::io(&base, e))?;
             written.push(base);
             Ok(written)
         }

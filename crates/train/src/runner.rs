@@ -280,6 +280,16 @@ pub fn run_model<M: PlasticModel>(
         run_dir: None,
     };
     let mut trainee = methods.attach(model, &cx)?;
+    // Loading a checkpoint restores the parameter ids it was written with (Burn's
+    // `load_record`): load it before anything keyed by id (the optimizer's no-decay group).
+    if let Some(c) = &checkpoint {
+        let path = crate::checkpoint::checkpoint_path(&ckpt_dir, "model", c.epoch);
+        trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
+            path,
+            message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
+        })?;
+        methods.loaded(&trainee.model)?;
+    }
     let mut optimizer = match ext.optimizer {
         Some(optimizer) => optimizer,
         None => build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?,
@@ -287,12 +297,6 @@ pub fn run_model<M: PlasticModel>(
     let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
     let (history, step, first_epoch) = match checkpoint {
         Some(c) => {
-            let path = crate::checkpoint::checkpoint_path(&ckpt_dir, "model", c.epoch);
-            trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
-                path: path.clone(),
-                message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
-            })?;
-            methods.loaded(&trainee.model)?;
             let optim_path = crate::checkpoint::checkpoint_path(&ckpt_dir, "optim", c.epoch);
             optimizer
                 .load_bytes(c.optim.clone(), &path_ids(&trainee))

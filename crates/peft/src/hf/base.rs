@@ -24,9 +24,21 @@ use std::path::Path;
 /// Linear weights are recognised by burn-store's `BurnToPyTorchAdapter` (a parameter named
 /// `weight` directly inside a `Linear`).
 pub fn export_base_pytorch<M: Module>(model: &M, path: impl AsRef<Path>) -> Result<(), PeftError> {
+    export_base_pytorch_baking(model, &[], path)
+}
+
+/// [`export_base_pytorch`], with the weights in `bake` (parameter paths) written as their
+/// effective values, the reparameterization applied (Burn's `materialize`), and every other
+/// reparameterized weight as its stored base: the base of a model whose weight normalization
+/// is baked and whose LoRA adapter is exported on its own.
+pub fn export_base_pytorch_baking<M: Module>(model: &M, bake: &[String], path: impl AsRef<Path>) -> Result<(), PeftError> {
     let path = path.as_ref();
     let bases: BTreeSet<String> = base_params(model).into_iter().map(|p| p.path).collect();
-    let tensors = pytorch_tensors(model, |name| bases.contains(name), path)?;
+    let baked = |name: &str| bake.iter().any(|b| b == name);
+    let mut tensors = pytorch_tensors(model, |name| bases.contains(name) && !baked(name), path)?;
+    if !bake.is_empty() {
+        tensors.extend(pytorch_tensors(&model.clone().materialize(), baked, path)?);
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
     }

@@ -34,6 +34,11 @@ pub fn export_lora_with<M: Module>(
     let mut pairs = Vec::new();
     for entry in adapted(model, true) {
         let module = entry.module().map(str::to_string);
+        if let Found::Other(_) = entry.found {
+            // Another method's reparameterization (weight normalization): not part of the
+            // adapter; `plasticity export` writes its effective weight into the base file.
+            continue;
+        }
         let Found::Lora { a, b } = entry.found else {
             return Err(mismatch(&entry.param, &entry.found.kind()));
         };

@@ -52,6 +52,8 @@ pub fn export_miss_with<M: Module>(
     let mut blocks = Vec::new();
     for entry in adapted(model, true) {
         let block = match (&entry.found, config.variant) {
+            // Another method's reparameterization: not part of the adapter (as for LoRA).
+            (Found::Other(_), _) => continue,
             (Found::Bone(b), MissVariant::Bone)
             | (Found::Mini(b), MissVariant::Mini)
             | (Found::Bat(b), MissVariant::Bat) => b.clone(),

@@ -73,7 +73,7 @@ mod lora;
 mod miss;
 mod saved;
 
-pub use base::{export_base_pytorch, import_base_pytorch};
+pub use base::{export_base_pytorch, export_base_pytorch_baking, import_base_pytorch};
 pub use lora::{export_lora, export_lora_with, import_lora, import_lora_with};
 pub use miss::{export_miss, export_miss_with, import_miss, import_miss_with};
 

@@ -2,12 +2,13 @@
 //! growth after optimizer steps (peft.md §3.2–3.4), with the allocator and the grown rank
 //! pattern as state that every checkpoint carries.
 
-use super::{RankAllocator, RankPattern, TriAdaptConfig, orthogonality_penalty, rank_pattern};
+use super::{RankAllocator, RankPattern, TriAdapt, TriAdaptConfig, orthogonality_penalty, rank_pattern};
+use burn::module::Reparameterization;
 use crate::method::{attach_saved, peft_error, write_adapter};
 use plasticity_core::files::{read_verified, write_verified};
 use plasticity_core::{
     ArtifactContext, AttachContext, Export, Method, MethodModules, MethodResult, PlasticModel, StepContext,
-    TensorState,
+    TensorState, reparameterized,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -130,10 +131,10 @@ impl<M: PlasticModel> Method<M> for TriAdaptMethod {
     }
 
     /// peft has no TriAdaptLoRA: the export writes the merged base.
-    fn export(&self, _model: &M, _out: &Path) -> MethodResult<Export> {
+    fn export(&self, model: &M, _out: &Path) -> MethodResult<Export> {
         Ok(Export {
             written: Vec::new(),
-            merge_base: true,
+            bake: reparameterized(model, <TriAdapt as Reparameterization>::NAME),
         })
     }
 }

@@ -10,8 +10,12 @@ use crate::target::select;
 use crate::{ReparamError, config::reparam_error};
 use burn::module::{Param, ParamGroup, Reparameterization, Reparameterizer};
 use burn::tensor::{Tensor, TensorData};
-use plasticity_core::{AttachContext, Method, MethodModules, MethodResult, ParamInfo, PlasticModel, TensorState, walk_params};
+use plasticity_core::{
+    AttachContext, Export, Method, MethodModules, MethodResult, ParamInfo, PlasticModel, TensorState, reparameterized,
+    walk_params,
+};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 const NAME: &str = "compander";
@@ -166,6 +170,14 @@ impl<M: PlasticModel> Method<M> for CompanderMethod {
             meta: serde_json::json!({"scales": self.scales}),
             ..Default::default()
         }
+    }
+
+    /// PyTorch has no compander: `plasticity export` bakes it into `base.safetensors`.
+    fn export(&self, model: &M, _out: &Path) -> MethodResult<Export> {
+        Ok(Export {
+            written: Vec::new(),
+            bake: reparameterized(model, Compander::NAME),
+        })
     }
 
     fn role(&self, param: &ParamInfo) -> Option<String> {

@@ -151,7 +151,7 @@ impl<M: PlasticModel> Method<M> for WeightNormMethod {
         export_weight_norm(model, &self.layouts, &file).map_err(|e| format!("reparam (weight-norm): {e}"))?;
         Ok(Export {
             written: vec![file],
-            merge_base: true,
+            bake: self.layouts.keys().cloned().collect(),
         })
     }
 
