@@ -231,6 +231,11 @@ pub struct TrainConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     #[serde(default)]
     pub early_stopping_patience: Option<usize>,
+    /// Stop after the first epoch whose validation accuracy reaches this fraction (e.g. 0.97):
+    /// epochs-to-accuracy measurements. `train.epochs` stays the cap; a schedule that depends
+    /// on the run's length (cosine) is still laid out over `train.epochs`.
+    #[serde(default)]
+    pub stop_at_valid_accuracy: Option<f64>,
     /// Evaluate on the test set at the end.
     #[serde(default = "default_true")]
     pub test: bool,
@@ -259,6 +264,7 @@ impl Default for TrainConfig {
             batch_size: default_batch(),
             eval_batch_size: default_eval_batch(),
             early_stopping_patience: None,
+            stop_at_valid_accuracy: None,
             test: true,
             keep_checkpoints: default_keep(),
         }

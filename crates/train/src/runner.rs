@@ -12,7 +12,7 @@ use crate::history::History;
 use crate::optim::{build_optimizer, build_schedule};
 use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
-use crate::stopper::{Stop, StopSignal, stop_reason};
+use crate::stopper::{Stop, StopRules, StopSignal, stop_reason};
 use crate::task::{EpochEnd, Flow, TaskEnd, TaskSpec, TrainState, train_task};
 use crate::trainee::{Methods, method_error};
 use burn::module::{Module, ParamId};
@@ -191,7 +191,7 @@ struct RunEpochEnd<'a> {
     dir: PathBuf,
     keep: usize,
     epochs: usize,
-    patience: Option<usize>,
+    rules: StopRules,
     opts: &'a RunOptions,
 }
 
@@ -205,7 +205,7 @@ impl<M: PlasticModel> EpochEnd<M> for RunEpochEnd<'_> {
         if let Some(r) = records.last() {
             crate::progress::report_epoch(r, self.epochs, self.opts.quiet);
         }
-        Ok(match stop_reason(&self.opts.signal, self.patience, &records, epoch) {
+        Ok(match stop_reason(&self.opts.signal, self.rules, &records, epoch) {
             None => Flow::Continue,
             Some(Stop::Finish(reason)) => Flow::Finish(reason),
             Some(Stop::Interrupt(reason)) => Flow::Interrupt(reason),
@@ -336,7 +336,10 @@ pub fn run_model<M: PlasticModel>(
         dir: ckpt_dir,
         keep: config.train.keep_checkpoints,
         epochs: config.train.epochs,
-        patience: config.train.early_stopping_patience,
+        rules: StopRules {
+            patience: config.train.early_stopping_patience,
+            valid_accuracy: config.train.stop_at_valid_accuracy,
+        },
         opts,
     };
     let (state, how) = train_task(state, &data, &spec, device, &mut end)?;

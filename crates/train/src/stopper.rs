@@ -1,4 +1,5 @@
-//! When a run stops early: patience on the validation loss, and Ctrl-C.
+//! When a run stops early: patience on the validation loss, a target validation accuracy, and
+//! Ctrl-C.
 //!
 //! Both are checked after the epoch's checkpoint is written, so a stop never loses a finished
 //! epoch. A first Ctrl-C finishes the current epoch and its checkpoint; a second one stops at
@@ -36,14 +37,31 @@ impl StopSignal {
     }
 }
 
-/// Why to stop after `epoch`, given the records so far and the early-stopping patience.
-pub fn stop_reason(signal: &StopSignal, patience: Option<usize>, records: &[EpochRecord], epoch: usize) -> Option<Stop> {
+/// The early-stopping rules of `[train]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StopRules {
+    /// `early_stopping_patience`: epochs without a better validation loss.
+    pub patience: Option<usize>,
+    /// `stop_at_valid_accuracy`: the validation accuracy that ends the run.
+    pub valid_accuracy: Option<f64>,
+}
+
+/// Why to stop after `epoch`, given the records so far and the rules.
+pub fn stop_reason(signal: &StopSignal, rules: StopRules, records: &[EpochRecord], epoch: usize) -> Option<Stop> {
     if signal.requested() {
         return Some(Stop::Interrupt(format!(
             "stopped after epoch {epoch} as asked (Ctrl-C); resume with --resume"
         )));
     }
-    let patience = patience?;
+    if let (Some(target), Some(r)) = (rules.valid_accuracy, records.iter().find(|r| r.epoch == epoch))
+        && r.valid_accuracy >= target
+    {
+        return Some(Stop::Finish(format!(
+            "validation accuracy {:.4} reached stop_at_valid_accuracy = {target} after epoch {epoch}",
+            r.valid_accuracy
+        )));
+    }
+    let patience = rules.patience?;
     let best = records
         .iter()
         .filter(|r| r.epoch <= epoch && r.valid_loss.is_finite())
@@ -81,24 +99,47 @@ mod tests {
             .collect()
     }
 
+    fn patience(epochs: usize) -> StopRules {
+        StopRules {
+            patience: Some(epochs),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn target_accuracy_stops_after_the_first_epoch_reaching_it() {
+        let mut r = records(&[1.0, 0.5, 0.4, 0.3]);
+        for (record, acc) in r.iter_mut().zip([0.90, 0.969, 0.97, 0.98]) {
+            record.valid_accuracy = acc;
+        }
+        let rules = StopRules {
+            valid_accuracy: Some(0.97),
+            ..Default::default()
+        };
+        let stops: Vec<bool> = (1..=4).map(|e| stop_reason(&StopSignal::new(), rules, &r, e).is_some()).collect();
+        assert_eq!(stops, [false, false, true, true]);
+        let Some(Stop::Finish(reason)) = stop_reason(&StopSignal::new(), rules, &r, 3) else { panic!() };
+        assert!(reason.contains("0.9700") && reason.contains("epoch 3"), "{reason}");
+    }
+
     #[test]
     fn patience_counts_epochs_since_the_best_validation_loss() {
         let r = records(&[1.0, 0.5, 0.6, 0.7, 0.4]);
         let signal = StopSignal::new();
-        let stops: Vec<bool> = (1..=5).map(|e| stop_reason(&signal, Some(2), &r, e).is_some()).collect();
+        let stops: Vec<bool> = (1..=5).map(|e| stop_reason(&signal, patience(2), &r, e).is_some()).collect();
         // best at epoch 2; epoch 4 is two epochs later.
         assert_eq!(stops, [false, false, false, true, false]);
-        assert!(!(1..=5).any(|e| stop_reason(&signal, None, &r, e).is_some()));
+        assert!(!(1..=5).any(|e| stop_reason(&signal, StopRules::default(), &r, e).is_some()));
     }
 
     #[test]
     fn first_ctrl_c_stops_after_the_epoch_second_at_once() {
         let r = records(&[1.0]);
         let s = StopSignal::new();
-        assert_eq!(stop_reason(&s, None, &r, 1), None);
+        assert_eq!(stop_reason(&s, StopRules::default(), &r, 1), None);
         assert_eq!(s.press(), 1);
         assert!(!s.immediate(), "the first press lets the epoch finish");
-        assert!(matches!(stop_reason(&s, None, &r, 1), Some(Stop::Interrupt(_))));
+        assert!(matches!(stop_reason(&s, StopRules::default(), &r, 1), Some(Stop::Interrupt(_))));
         assert_eq!(s.press(), 2);
         assert!(s.immediate());
     }

@@ -11,6 +11,11 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     if c.train.batch_size == 0 || c.train.eval_batch_size == 0 {
         return fail("train.batch_size", "batch sizes must be at least 1".into());
     }
+    if let Some(target) = c.train.stop_at_valid_accuracy
+        && !(target > 0.0 && target <= 1.0)
+    {
+        return fail("train.stop_at_valid_accuracy", format!("expected an accuracy in (0, 1], got {target}"));
+    }
     if c.train.keep_checkpoints == 0 {
         return fail(
             "train.keep_checkpoints",
