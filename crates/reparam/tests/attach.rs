@@ -343,3 +343,60 @@ fn bad_settings_are_named() {
     assert!(unknown.contains("gama"), "{unknown}");
 }
 
+
+/// A companding function of the user's own, through the `Companding` trait:
+/// `φ(u) = γ·tanh(u/β)` (odd, `φ'(0) = γ/β = 2`, bounded by γ).
+#[derive(Debug)]
+struct Tanh;
+
+impl plasticity_reparam::Companding for Tanh {
+    fn name(&self) -> &'static str {
+        "tanh"
+    }
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("gamma", 3.0), ("beta", 1.5)]
+    }
+    fn forward(&self, u: Tensor<1>, theta: &[Tensor<1>]) -> Tensor<1> {
+        (u / theta[1].clone()).tanh() * theta[0].clone()
+    }
+    fn inverse(&self, v: f64, theta: &[f64]) -> f64 {
+        theta[1] * (v / theta[0]).clamp(-0.999_999, 0.999_999).atanh()
+    }
+}
+
+#[test]
+fn a_companding_function_of_ones_own() {
+    let device = autodiff();
+    let config = CompanderConfig {
+        learn: true,
+        beta: Some(1.0),
+        ..Default::default()
+    };
+    let mut method = CompanderMethod::with_function(config, std::sync::Arc::new(Tanh));
+    let expect = Expect {
+        layers: &NET_LAYERS,
+        field: "compander.log_theta",
+        per_layer: Some(2),
+        role: "compander θ",
+        identity: 1e-6,
+    };
+    let model = check("net tanh", Net::new(&device), 36, &mut method, &expect);
+    let theta = model.head.weight.reparameterization::<plasticity_reparam::Compander>().unwrap().log_theta.val();
+    // β = 1.0 from the config (moved by the training steps), γ = 3 the function's default.
+    let theta = values(theta.exp());
+    assert!((theta[0] - 3.0).abs() < 0.1 && (theta[1] - 1.0).abs() < 0.1, "{theta:?}");
+    let mut bad = CompanderMethod::with_function(
+        CompanderConfig {
+            alpha: Some(0.5),
+            ..Default::default()
+        },
+        std::sync::Arc::new(Tanh),
+    );
+    let cx = plasticity_core::AttachContext {
+        device: &device,
+        total_steps: 1,
+        run_dir: None,
+    };
+    let e = Method::<Net>::attach(&mut bad, Net::new(&device), &cx).err().unwrap().to_string();
+    assert!(e.contains("tanh form has no `alpha`"), "{e}");
+}

@@ -1,7 +1,7 @@
 //! `[reparam] method = "compander"` (reparam-prune.md §1). The paper's formula and defaults are
 //! not public: the form and every default here are ours, documented in docs/reparam.md.
 
-use super::function::CompanderForm;
+use super::function::{CompanderForm, Companding};
 use crate::ReparamError;
 use plasticity_peft::TargetModules;
 use serde::{Deserialize, Serialize};
@@ -62,40 +62,40 @@ impl Default for CompanderConfig {
 }
 
 impl CompanderConfig {
-    /// θ of the configured form, defaults filled in; a key the form does not have, or a value
-    /// out of range, is an error naming the key.
+    /// θ of the configured form, defaults filled in (see [`CompanderConfig::theta_of`]).
     pub fn theta(&self) -> Result<Vec<f64>, ReparamError> {
-        let function = self.form.function();
-        let names: Vec<&str> = function.parameters().iter().map(|(n, _)| *n).collect();
-        for (key, value) in [("gamma", self.gamma), ("beta", self.beta), ("alpha", self.alpha)] {
-            if value.is_some() && !names.contains(&key) {
+        self.theta_of(self.form.function().as_ref())
+    }
+
+    /// θ of `function`, in its order: `gamma`, `beta` and `alpha` override the parameters of
+    /// those names, the others take the function's defaults. A key the function does not have,
+    /// or a value out of range (every θ > 0, `alpha` < 1), is an error naming the key.
+    pub fn theta_of(&self, function: &dyn Companding) -> Result<Vec<f64>, ReparamError> {
+        let parameters = function.parameters();
+        let names: Vec<&str> = parameters.iter().map(|(n, _)| *n).collect();
+        let keys = [("gamma", self.gamma), ("beta", self.beta), ("alpha", self.alpha)];
+        for (key, value) in keys {
+            if let Some(value) = value
+                && !names.contains(&key)
+            {
                 return Err(ReparamError::Config {
                     key,
-                    value: format!("{}", value.unwrap_or_default()),
+                    value: value.to_string(),
                     reason: format!("the {} form has no `{key}` (its keys: {names:?})", function.name()),
                 });
             }
         }
         let mut theta = Vec::new();
-        for (name, default) in function.parameters() {
-            let value = match name {
-                "gamma" => self.gamma,
-                "beta" => self.beta,
-                _ => self.alpha,
-            }
-            .unwrap_or(default);
+        for (name, default) in parameters {
+            let set = keys.iter().find(|(k, _)| *k == name);
+            let value = set.and_then(|(_, v)| *v).unwrap_or(default);
             let ok = value.is_finite() && value > 0.0 && (name != "alpha" || value < 1.0);
             if !ok {
-                let key = match name {
-                    "gamma" => "gamma",
-                    "beta" => "beta",
-                    _ => "alpha",
-                };
                 let range = if name == "alpha" { "in (0, 1)" } else { "> 0" };
                 return Err(ReparamError::Config {
-                    key,
+                    key: set.map_or("form", |(k, _)| *k),
                     value: value.to_string(),
-                    reason: format!("must be {range}"),
+                    reason: format!("{name} must be {range}"),
                 });
             }
             theta.push(value);

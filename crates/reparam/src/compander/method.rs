@@ -81,17 +81,27 @@ impl AttachCompander {
     }
 }
 
-/// The weight compander with its config and the layer scales.
+/// The weight compander with its config, its companding function and the layer scales.
 pub struct CompanderMethod {
     config: CompanderConfig,
+    function: Arc<dyn Companding>,
     /// Each reparameterized weight's scale `s`, by path.
     scales: BTreeMap<String, f64>,
 }
 
 impl CompanderMethod {
+    /// The compander `config` describes (its `form`).
     pub fn new(config: CompanderConfig) -> Self {
+        let function = config.form.function();
+        Self::with_function(config, function)
+    }
+
+    /// A compander with a companding function of your own (the config's `form` is ignored;
+    /// `gamma`, `beta`, `alpha` set the function's parameters of those names).
+    pub fn with_function(config: CompanderConfig, function: Arc<dyn Companding>) -> Self {
         Self {
             config,
+            function,
             scales: BTreeMap::new(),
         }
     }
@@ -115,14 +125,14 @@ impl<M: PlasticModel> Method<M> for CompanderMethod {
 
     fn attach(&mut self, model: M, _cx: &AttachContext) -> MethodResult<M> {
         let c = &self.config;
-        let theta = c.theta().map_err(reparam_error)?;
+        let theta = c.theta_of(self.function.as_ref()).map_err(reparam_error)?;
         let selection =
             select(&model, NAME, c.target_modules.as_ref(), c.exclude_modules.as_ref()).map_err(reparam_error)?;
         let mut attach = AttachCompander {
             group: selection.group,
             theta,
             learn: c.learn,
-            function: c.form.function(),
+            function: self.function.clone(),
             scales: std::mem::take(&mut self.scales),
             failure: None,
         };
@@ -140,7 +150,7 @@ impl<M: PlasticModel> Method<M> for CompanderMethod {
         if lambda == 0.0 {
             return None;
         }
-        let function = self.config.form.function();
+        let function = &self.function;
         // Burn visits a weight's base, then its reparameterization's parameters.
         let mut base: Option<(String, Tensor<1>)> = None;
         let mut total: Option<Tensor<1>> = None;
