@@ -38,31 +38,7 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "gelu": nn.GELU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "silu": nn.SiLU,
-    "leaky_relu": lambda: nn.LeakyReLU(0.01),
-}
-
-
-class Mlp(nn.Module):
-    """plasticity's `Mlp` (`hidden.<i>`, `output`)."""
-
-    def __init__(self, m):
-        super().__init__()
-        widths = [m.get("input", 784)] + list(m.get("hidden", [256, 256]))
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
-        self.output = nn.Linear(widths[-1], m.get("classes", 10))
-        self.act = ACTIVATIONS[m.get("activation", "relu")]()
-
-    def forward(self, x):
-        for layer in self.hidden:
-            x = self.act(layer(x))
-        return self.output(x)
-
+from check_peft_export import ACTIVATIONS, Mlp  # plasticity's MLP, with its attribute names
 
 class Cnn(nn.Module):
     """plasticity's `Cnn`: conv 5×5 → act → max-pool 2 (×2), flatten [c, h, w], fc → act, output."""
@@ -91,7 +67,8 @@ class Cnn(nn.Module):
 def build(model_config):
     kind = model_config.get("kind", "mlp")
     if kind == "mlp":
-        return Mlp(model_config)
+        m = model_config
+        return Mlp(m.get("input", 784), m.get("hidden", [256, 256]), m.get("classes", 10), m.get("activation", "relu"))
     if kind == "cnn":
         return Cnn(model_config)
     sys.exit(f"model.kind = {kind!r}: this script knows the mlp and the cnn")

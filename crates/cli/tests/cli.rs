@@ -1,9 +1,13 @@
 //! The `plasticity` binary as a user meets it: one clear line and a non-zero exit for bad input,
 //! and a run killed with SIGKILL that resumes.
 
+#[path = "../../../tests/support/kill.rs"]
+mod kill;
+
+use kill::kill_inside_epoch_3;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plasticity"));
@@ -205,20 +209,7 @@ fn sigkill_mid_epoch_then_resume_finishes() {
     let mut cmd = bin();
     args(&mut cmd);
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let ckpt = run.join("checkpoint/history-2.json");
-    let start = Instant::now();
-    while !ckpt.exists() {
-        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "training ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300)); // well inside epoch 3
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
-    assert!(!run.join("results.json").exists(), "killed before the end");
+    kill_inside_epoch_3(&mut child, &run, Duration::from_millis(300));
 
     let mut cmd = bin();
     args(&mut cmd);
@@ -343,17 +334,7 @@ fn weight_norm_run_resumes_bit_identically_after_sigkill() {
 
     let split = dir.join("split");
     let mut child = train(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let marker = split.join("checkpoint/history-2.json");
-    let start = Instant::now();
-    while !marker.exists() {
-        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
-        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(200)); // inside epoch 3
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
-    assert!(!split.join("results.json").exists(), "killed before the end");
+    kill_inside_epoch_3(&mut child, &split, Duration::from_millis(200));
     let out = train(&split).arg("--resume").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 

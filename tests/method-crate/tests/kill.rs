@@ -2,9 +2,13 @@
 //! and resumed with `--resume`; its state, its losses and its test accuracy are bit-identical
 //! to those of an uninterrupted run.
 
+#[path = "../../support/kill.rs"]
+mod kill;
+
+use kill::kill_inside_epoch_3;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CONFIG: &str = r#"
 seed = 8
@@ -51,17 +55,7 @@ fn tensor_state_survives_sigkill_and_resume_bit_identically() {
 
     let (split_config, split) = config("split");
     let mut child = train(&split_config, false).stderr(Stdio::null()).spawn().unwrap();
-    let marker = split.join("checkpoint/history-2.json");
-    let start = Instant::now();
-    while !marker.exists() {
-        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
-        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(200)); // inside epoch 3
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
-    assert!(!split.join("results.json").exists(), "killed before the end");
+    kill_inside_epoch_3(&mut child, &split, Duration::from_millis(200));
     let out = train(&split_config, true).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 

@@ -1,0 +1,22 @@
+//! SIGKILL inside an epoch, for the resume tests of the CLI and of the out-of-tree method crate.
+
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// Waits until the run in `run` has written the checkpoint of epoch 2 (its last file), lets it
+/// go on for `into_epoch_3`, then kills `child` with SIGKILL and checks that the run had not
+/// finished.
+pub fn kill_inside_epoch_3(child: &mut Child, run: &Path, into_epoch_3: Duration) {
+    let marker = run.join("checkpoint/history-2.json");
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
+        assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(into_epoch_3);
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    assert!(!run.join("results.json").exists(), "killed before the end");
+}
