@@ -25,11 +25,15 @@ pub fn attach_saved<M: Module>(model: M, method: &str, saved: &[String]) -> Meth
     crate::unfreeze_saved(model, saved).map_err(|e| peft_error(method, e))
 }
 
-/// Writes `dir/adapter.bpk`: every parameter inside a reparameterization, and those of
-/// `modules_to_save`, with a checksum.
+/// Writes `dir/adapter.bpk`: the parameters of the method's own reparameterizations (named
+/// `method`: those of another table, such as `[reparam]`'s weight norm, are not the adapter),
+/// and those of `modules_to_save`, with a checksum.
 pub fn write_adapter<M: Module>(model: &M, method: &str, saved: &[String], dir: &Path) -> MethodResult<()> {
     let saved = crate::saved_params(model, saved).map_err(|e| peft_error(method, e))?;
-    let ids = crate::adapter_params(model).into_iter().map(|p| p.id).chain(saved.into_iter().map(|p| p.id));
+    let own = crate::adapter_params(model)
+        .into_iter()
+        .filter(|p| p.adapter.as_ref().is_some_and(|a| a.name == method));
+    let ids = own.map(|p| p.id).chain(saved.into_iter().map(|p| p.id));
     write_group(model, ParamGroup::from_ids(ids.collect()), &dir.join(ADAPTER_FILE))
 }
 
