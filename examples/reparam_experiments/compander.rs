@@ -165,7 +165,7 @@ fn histograms(model: &str, first: &BTreeMap<&str, &Run>, png: &Path) -> Result<(
     stored.insert(
         0,
         Series {
-            name: "init w = f⁻¹(W)".into(),
+            name: "init w = f^-1(W)".into(),
             points: histogram(&raw_init, &scales),
         },
     );
