@@ -21,11 +21,13 @@ use plasticity::models::{CnnConfig, MlpConfig, WithModel};
 use plasticity::reparam::ReparamConfig;
 use std::time::Instant;
 
-const VARIANTS: [(&str, Option<&str>); 4] = [
+const VARIANTS: [(&str, Option<&str>); 5] = [
     ("plain", None),
     ("weight-norm", Some(r#"{"method": "weight-norm"}"#)),
     ("compander", Some(r#"{"method": "compander"}"#)),
     ("compander-learned", Some(r#"{"method": "compander", "learn": true}"#)),
+    // No transcendental function: where the default μ-law's `ln_1p` time goes (docs/reparam.md).
+    ("compander-saturating", Some(r#"{"method": "compander", "form": "saturating"}"#)),
 ];
 
 struct Options {

@@ -382,9 +382,12 @@ fn a_companding_function_of_ones_own() {
     };
     let model = check("net tanh", Net::new(&device), 36, &mut method, &expect);
     let theta = model.head.weight.reparameterization::<plasticity_reparam::Compander>().unwrap().log_theta.val();
-    // β = 1.0 from the config (moved by the training steps), γ = 3 the function's default.
-    let theta = values(theta.exp());
-    assert!((theta[0] - 3.0).abs() < 0.1 && (theta[1] - 1.0).abs() < 0.1, "{theta:?}");
+    // β = 1.0 from the config, γ = 3 the function's default; `check`'s 5 Adam steps at lr 1e-2
+    // move each ln θ by at most about 5 · 1e-2.
+    let log_theta = values(theta);
+    let start = [3.0f32.ln(), 1.0f32.ln()];
+    let moved: Vec<f32> = log_theta.iter().zip(start).map(|(l, s)| (l - s).abs()).collect();
+    assert!(moved.iter().all(|&m| m <= 0.06), "ln θ {log_theta:?} from ln(3, 1): {moved:?}");
     let mut bad = CompanderMethod::with_function(
         CompanderConfig {
             alpha: Some(0.5),
