@@ -81,15 +81,18 @@ fn triadapt_resume() {
 /// Under AdamW's weight decay (whose no-decay group is keyed by parameter ids, which loading a
 /// checkpoint restores): the plain MLP, weight normalization with its data-dependent init (which
 /// a resumed run must skip: the checkpoint holds the initialized model), and a compander with
-/// learned θ.
+/// learned θ; and Adagrad with L2 decay (its accumulator is checkpointed).
 fn adamw_and_reparam_resume() {
+    const ADAMW: &str = "kind = \"adamw\"\nlr = 2e-3";
     let tables = [
-        ("adamw", ""),
-        ("wn", "[reparam]\nmethod = \"weight-norm\"\ndata_init = true\ninit_batch = 200"),
-        ("compander", "[reparam]\nmethod = \"compander\"\nlearn = true"),
+        ("adamw", ADAMW, ""),
+        ("wn", ADAMW, "[reparam]\nmethod = \"weight-norm\"\ndata_init = true\ninit_batch = 200"),
+        ("compander", ADAMW, "[reparam]\nmethod = \"compander\"\nlearn = true"),
+        ("adagrad", "kind = \"adagrad\"\nlr = 1e-2\nweight_decay = 1e-4\nlr_decay = 1e-3", ""),
     ];
-    for (name, table) in tables {
-        let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"", "kind = \"adamw\""));
+    for (name, optimizer, table) in tables {
+        let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"\nlr = 2e-3", optimizer));
+        assert!(text.contains(optimizer), "{name}: SMALL's [optimizer] changed");
         let (full_dir, split_dir) = (temp_dir(&format!("{name}-full")), temp_dir(&format!("{name}-split")));
         let (full, _) = assert_resume_bit_identical(&config(&text, &full_dir), &config(&text, &split_dir));
         assert!(full.results.test_accuracy.unwrap() > 0.85, "{name}: {:?}", full.results.test_accuracy);

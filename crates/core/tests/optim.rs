@@ -9,7 +9,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 use plasticity_core::optim::{
-    AdamConfig, AdamWConfig, ElementMask, Implementation, Optimizer, OptimizerConfig, SgdConfig,
+    AdagradConfig, AdamConfig, AdamWConfig, ElementMask, Implementation, Optimizer, OptimizerConfig, SgdConfig,
 };
 use plasticity_core::param_infos;
 
@@ -85,6 +85,16 @@ fn configs() -> Vec<(&'static str, OptimizerConfig)> {
                 ..Default::default()
             }),
         ),
+        ("adagrad", OptimizerConfig::Adagrad(AdagradConfig::default())),
+        (
+            "adagrad lr_decay l2",
+            OptimizerConfig::Adagrad(AdagradConfig {
+                lr_decay: 0.01,
+                weight_decay: 0.05,
+                eps: 1e-6,
+                ..Default::default()
+            }),
+        ),
     ]
 }
 
@@ -94,6 +104,7 @@ fn with_implementation(config: &OptimizerConfig, implementation: Implementation)
         OptimizerConfig::Sgd(s) => s.implementation = implementation,
         OptimizerConfig::Adam(a) => a.implementation = implementation,
         OptimizerConfig::Adamw(a) => a.implementation = implementation,
+        OptimizerConfig::Adagrad(a) => a.implementation = implementation,
     }
     c
 }

@@ -108,6 +108,12 @@ fn optimizer_kinds_have_their_own_keys_and_defaults() {
     assert_eq!((w.lr, w.weight_decay, w.eps, w.cautious_weight_decay), (1e-3, 0.01, 1e-8, false));
     let OptimizerConfig::Sgd(s) = parse("[optimizer]\nkind = \"sgd\"\n") else { panic!() };
     assert_eq!((s.lr, s.momentum, s.dampening, s.nesterov), (1e-3, 0.0, 0.0, false));
+    let OptimizerConfig::Adagrad(a) = parse("[optimizer]\nkind = \"adagrad\"\n") else { panic!() };
+    assert_eq!((a.lr, a.lr_decay, a.eps, a.weight_decay), (1e-2, 0.0, 1e-10, 0.0));
+    let e = err("[optimizer]\nkind = \"adagrad\"\nbeta1 = 0.9\n", &[]);
+    assert!(e.starts_with("run.toml:3:1: unknown field `beta1`") && e.contains("`lr_decay`"), "{e}");
+    let e = err("[optimizer]\nkind = \"adagrad\"\nlr_decay = -1.0\n", &[]);
+    assert!(e.contains("optimizer.lr_decay") && e.contains("≥ 0"), "{e}");
     let burn = parse("[optimizer]\nkind = \"adam\"\nimplementation = \"burn\"\n");
     assert_eq!(burn.common().implementation, plasticity_core::optim::Implementation::Burn);
     // Without [optimizer] in the file, --set creates an Adam table.

@@ -4,13 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `[optimizer] kind = "sgd" | "adam" | "adamw"` and that kind's keys.
+/// `[optimizer] kind = "sgd" | "adam" | "adamw" | "adagrad"` and that kind's keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum OptimizerConfig {
     Sgd(SgdConfig),
     Adam(AdamConfig),
     Adamw(AdamWConfig),
+    Adagrad(AdagradConfig),
 }
 
 impl Default for OptimizerConfig {
@@ -126,6 +127,39 @@ pub struct AdamWConfig {
     pub implementation: Implementation,
 }
 
+/// `kind = "adagrad"`: `torch.optim.Adagrad` (Duchi, Hazan & Singer, JMLR 2011), weight decay
+/// as an L2 term in the gradient: `s ← s + g²`, `w ← w − lr/(1 + (t−1)·lr_decay) · g/(√s + ε)`.
+/// The accumulator starts at 0 (PyTorch's `initial_accumulator_value` default; Burn's AdaGrad
+/// has no other).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdagradConfig {
+    /// Default 1e-2 (`torch.optim.Adagrad`).
+    #[serde(default = "lr_1e2")]
+    pub lr: f64,
+    /// Learning-rate decay per step, `lr/(1 + (t−1)·lr_decay)` with `t` the parameter's step
+    /// count (PyTorch and Burn); default 0.
+    #[serde(default)]
+    pub lr_decay: f64,
+    /// Default 1e-10 (PyTorch; Burn's is 1e-5).
+    #[serde(default = "eps_1e10")]
+    pub eps: f32,
+    #[serde(default)]
+    pub weight_decay: f32,
+    #[serde(default)]
+    pub decay_bias_and_norm: bool,
+    #[serde(default)]
+    pub grad_clip_norm: Option<f32>,
+    #[serde(default)]
+    pub implementation: Implementation,
+}
+
+fn lr_1e2() -> f64 {
+    1e-2
+}
+fn eps_1e10() -> f32 {
+    1e-10
+}
 fn lr_1e3() -> f64 {
     1e-3
 }
@@ -157,6 +191,11 @@ impl Default for AdamWConfig {
         toml_default()
     }
 }
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        toml_default()
+    }
+}
 
 /// The serde defaults: one source of truth for every default value.
 fn toml_default<T: serde::de::DeserializeOwned>() -> T {
@@ -169,6 +208,7 @@ impl OptimizerConfig {
             Self::Sgd(_) => "sgd",
             Self::Adam(_) => "adam",
             Self::Adamw(_) => "adamw",
+            Self::Adagrad(_) => "adagrad",
         }
     }
 
@@ -189,6 +229,7 @@ impl OptimizerConfig {
             Self::Sgd(c) => common!(c),
             Self::Adam(c) => common!(c),
             Self::Adamw(c) => common!(c),
+            Self::Adagrad(c) => common!(c),
         }
     }
 
@@ -230,6 +271,15 @@ impl OptimizerConfig {
             }
             Self::Adam(a) => (a.beta1, a.beta2, a.eps),
             Self::Adamw(a) => (a.beta1, a.beta2, a.eps),
+            Self::Adagrad(a) => {
+                if !(a.lr_decay.is_finite() && a.lr_decay >= 0.0) {
+                    return bad("lr_decay", format!("must be ≥ 0, got {}", a.lr_decay));
+                }
+                if !(a.eps.is_finite() && a.eps > 0.0) {
+                    return bad("eps", format!("must be a positive number, got {}", a.eps));
+                }
+                return Ok(());
+            }
         };
         for (key, beta) in [("beta1", betas.0), ("beta2", betas.1)] {
             if !(0.0..1.0).contains(&beta) {

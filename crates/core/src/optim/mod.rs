@@ -6,6 +6,6 @@ pub mod optimizer;
 pub mod state;
 mod update;
 
-pub use config::{AdamConfig, AdamWConfig, Implementation, OptimizerConfig, SgdConfig};
+pub use config::{AdagradConfig, AdamConfig, AdamWConfig, Implementation, OptimizerConfig, SgdConfig};
 pub use optimizer::{NO_DECAY_PATTERN, Optimizer, PlasticOptimizer};
 pub use state::{Buffer, ElementMask, OptimizerState, ParamState};

@@ -12,12 +12,12 @@
 
 use super::config::{Implementation, OptimizerConfig};
 use super::state::{OptimizerState, ParamState};
-use super::update::{AdamRule, Step, adam_device, adam_host, sgd_device, sgd_host};
+use super::update::{AdamRule, Step, adagrad_device, adagrad_host, adam_device, adam_host, sgd_device, sgd_host};
 use crate::state::TensorState;
 use burn::module::{Module, ModuleMapper, Param, ParamGroup, ParamId};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, OptimizerRecord, SgdConfig};
+use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, OptimizerRecord, SgdConfig};
 use burn::tensor::{Bytes, Device, Tensor};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,6 +142,7 @@ impl PlasticOptimizer {
                 OptimizerConfig::Sgd(c) => sgd_device(c, value, grad, s),
                 OptimizerConfig::Adam(c) => adam_device(AdamRule::adam(c), value, grad, s),
                 OptimizerConfig::Adamw(c) => adam_device(AdamRule::adamw(c), value, grad, s),
+                OptimizerConfig::Adagrad(c) => adagrad_device(c, value, grad, s),
             };
         }
         let device = value.device();
@@ -154,6 +155,7 @@ impl PlasticOptimizer {
             OptimizerConfig::Sgd(c) => sgd_host(c, p, g, s),
             OptimizerConfig::Adam(c) => adam_host(AdamRule::adam(c), p, g, s),
             OptimizerConfig::Adamw(c) => adam_host(AdamRule::adamw(c), p, g, s),
+            OptimizerConfig::Adagrad(c) => adagrad_host(c, p, g, s),
         }
         Tensor::from_data(data, &device)
     }
@@ -274,6 +276,13 @@ fn burn_optimizer(config: &OptimizerConfig, no_decay: Vec<ParamId>) -> ModuleOpt
                 .with_epsilon(c.eps)
                 .with_weight_decay(wd)
                 .with_cautious_weight_decay(c.cautious_weight_decay)
+                .build()
+        }),
+        OptimizerConfig::Adagrad(c) => grouped(wd, no_decay, |wd| {
+            AdaGradConfig::new()
+                .with_lr_decay(c.lr_decay)
+                .with_epsilon(c.eps)
+                .with_weight_decay(l2(wd))
                 .build()
         }),
     }

@@ -1,7 +1,7 @@
 //! The optimizer's per-parameter, per-element state, which methods can read, mask and reset.
 //!
 //! Each stepped parameter has a [`ParamState`]: its path, shape, step count and buffers
-//! (SGD's momentum; Adam's two moments; for methods that ask for it, a per-element step count
+//! (SGD's momentum; Adam's two moments; Adagrad's accumulator; for methods that ask for it, a per-element step count
 //! as in the official AdamGnT of continual backprop). Buffers live in host memory on CPU
 //! backends, where the update is one fused loop, and as device tensors elsewhere.
 
@@ -115,7 +115,7 @@ pub struct ParamState {
     pub shape: Vec<usize>,
     /// Optimizer steps taken on this parameter (Adam's `t`, when no per-element count is kept).
     pub step: u64,
-    /// Buffers by name: `momentum` (SGD), `moment_1`, `moment_2`, `step` (per element, Adam).
+    /// Buffers by name: `momentum` (SGD), `moment_1`, `moment_2`, `step` (per element, Adam), `sum` (Adagrad).
     pub buffers: BTreeMap<String, Buffer>,
 }
 

@@ -3,7 +3,7 @@
 //! momentum,decay}.rs`), so one step on identical gradients matches Burn's to rounding, and
 //! PyTorch's formulas (`torch.optim.{SGD,Adam,AdamW}`), which Burn's equal.
 
-use super::config::{AdamConfig, AdamWConfig, SgdConfig};
+use super::config::{AdagradConfig, AdamConfig, AdamWConfig, SgdConfig};
 use super::state::{Buffer, ParamState};
 use burn::tensor::Tensor;
 use rayon::prelude::*;
@@ -305,4 +305,40 @@ pub(crate) fn adam_device<const D: usize>(r: AdamRule, p: Tensor<D>, g: Tensor<D
         p1.mul_scalar(1.0 - decay_rate)
     };
     (decayed - update.mul_scalar(lr)).reshape(shape)
+}
+
+/// Adagrad's learning rate at this step, `lr/(1 + (t−1)·lr_decay)` (after counting the step).
+fn adagrad_lr(c: &AdagradConfig, s: &mut Step) -> f64 {
+    s.state.step += 1;
+    s.lr / (1.0 + (s.state.step - 1) as f64 * c.lr_decay)
+}
+
+/// Adagrad in place on host memory, in Burn's arithmetic: `g/(√s + ε)·lr_t`.
+pub(crate) fn adagrad_host(c: &AdagradConfig, p: &mut [f32], g: &[f32], mut s: Step) {
+    let n = p.len();
+    let (lr, wd, eps) = (adagrad_lr(c, &mut s) as f32, s.weight_decay, c.eps);
+    let sum = host(s.state, "sum", n);
+    pieces(p, g, [sum], |p, g, [sum]| {
+        for ((p, &g), sum) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
+            let g = if wd != 0.0 { *p * wd + g } else { g };
+            *sum += g * g;
+            *p -= g / (sum.sqrt() + eps) * lr;
+        }
+    });
+}
+
+/// Adagrad as tensor ops.
+pub(crate) fn adagrad_device<const D: usize>(c: &AdagradConfig, p: Tensor<D>, g: Tensor<D>, mut s: Step) -> Tensor<D> {
+    let shape = p.shape();
+    let n = shape.num_elements();
+    let lr = adagrad_lr(c, &mut s);
+    let p1: Tensor<1> = p.reshape([n]);
+    let mut g: Tensor<1> = g.reshape([n]);
+    if s.weight_decay != 0.0 {
+        g = p1.clone().mul_scalar(s.weight_decay).add(g);
+    }
+    let sum = device(s.state, "sum", &g);
+    *sum = sum.clone().add(g.clone().square());
+    let update = g.div(sum.clone().sqrt().add_scalar(c.eps)).mul_scalar(lr);
+    (p1 - update).reshape(shape)
 }
