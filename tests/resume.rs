@@ -81,7 +81,7 @@ fn triadapt_resume() {
 /// Under AdamW's weight decay (whose no-decay group is keyed by parameter ids, which loading a
 /// checkpoint restores): the plain MLP, weight normalization with its data-dependent init (which
 /// a resumed run must skip: the checkpoint holds the initialized model), and a compander with
-/// learned θ; and Adagrad with L2 decay (its accumulator is checkpointed).
+/// learned θ; and Adagrad with L2 decay and CLASSP (their accumulators are checkpointed).
 fn adamw_and_reparam_resume() {
     const ADAMW: &str = "kind = \"adamw\"\nlr = 2e-3";
     let tables = [
@@ -89,6 +89,7 @@ fn adamw_and_reparam_resume() {
         ("wn", ADAMW, "[reparam]\nmethod = \"weight-norm\"\ndata_init = true\ninit_batch = 200"),
         ("compander", ADAMW, "[reparam]\nmethod = \"compander\"\nlearn = true"),
         ("adagrad", "kind = \"adagrad\"\nlr = 1e-2\nweight_decay = 1e-4\nlr_decay = 1e-3", ""),
+        ("classp", "kind = \"classp\"\nlr = 0.05", ""),
     ];
     for (name, optimizer, table) in tables {
         let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"\nlr = 2e-3", optimizer));

@@ -4,6 +4,7 @@
 //! - AdamW and AdamW with cautious weight decay: ../shared/specs/golden_values.out (continual.md
 //!   §4.2; PyTorch's AdamW convention, the paper's cautious rule).
 //! - Adagrad: `torch.optim.Adagrad` (PyTorch 2.15, float64), the script in each case's comment.
+//! - CLASSP, both modes: golden_values.out (continual.md §1.6).
 //!
 //! Each case runs our optimizer in host memory (the fused CPU update) and as tensor ops (the GPU
 //! path, on flex), and Burn's where Burn has the rule; all within 1e-6.
@@ -11,7 +12,7 @@
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use plasticity_core::optim::{AdagradConfig, AdamWConfig, Implementation, Optimizer, OptimizerConfig};
+use plasticity_core::optim::{AdagradConfig, AdamWConfig, ClasspConfig, ClasspMode, Implementation, Optimizer, OptimizerConfig};
 
 #[derive(Module, Debug)]
 struct One {
@@ -33,7 +34,7 @@ fn trajectory(mut optim: Optimizer, lr: f64, w0: &[f64], grads: &[[f64; 4]]) -> 
         let mut gp = GradientsParams::new();
         gp.register(m.w.id, tensor(g, &device.clone().inner()));
         m = optim.step(lr, m, gp);
-        out.push(m.w.val().into_data().convert::<f32>().to_vec::<f32>().unwrap());
+        out.push(m.w.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
     }
     out
 }
@@ -132,4 +133,69 @@ fn adagrad_matches_pytorch() {
         let burn = Some(adagrad(lr_decay, wd, Implementation::Burn));
         check(name, adagrad(lr_decay, wd, Implementation::Plasticity), burn, 0.1, &w0, &grads, &expected);
     }
+}
+
+const CLASSP_W0: [f64; 4] = [0.5, -0.3, 0.1, 0.0];
+const CLASSP_GRADS: [[f64; 4]; 3] = [[1.0, 0.2, -0.9, 0.0], [0.8, -1.2, 0.1, 2.0], [-0.6, 0.9, -1.5, 0.3]];
+
+fn classp(mode: ClasspMode, lr: f64, threshold: f32, eps: f32, power: f32) -> OptimizerConfig {
+    OptimizerConfig::Classp(ClasspConfig {
+        lr,
+        threshold: Some(threshold),
+        eps,
+        power,
+        mode,
+        ..Default::default()
+    })
+}
+
+/// golden_values.out, "CLASSP, paper/pseudocode-faithful variant": the per-element gate (element
+/// 1's g² = 0.04 < τ = 0.5 at step 1 leaves it and its sum untouched), and p = 2, τ = 0.
+#[test]
+fn classp_paper_mode_golden_values() {
+    let p1 = [
+        [0.300002, -0.3, 0.299997778, 0.0],
+        [0.211113605, -0.100001667, 0.299997778, -0.199999],
+        [0.211113605, -0.185715544, 0.424997257, -0.199999],
+    ];
+    check("classp paper p=1", classp(ClasspMode::Paper, 0.2, 0.5, 1e-5, 1.0), None, 0.2, &CLASSP_W0, &CLASSP_GRADS, &p1);
+    let p2 = [
+        [0.400000001, -0.399999988, 0.199999999, 0.0],
+        [0.337530496, -0.301360595, 0.188956847, -0.0999999999],
+        [0.379956903, -0.360834269, 0.274566369, -0.114834045],
+    ];
+    check("classp paper p=2 τ=0", classp(ClasspMode::Paper, 0.1, 0.0, 1e-8, 2.0), None, 0.1, &CLASSP_W0, &CLASSP_GRADS, &p2);
+}
+
+/// golden_values.out, "CLASSP, official CLASSP.py behaviour": the per-tensor gate moves element
+/// 1 at step 1 although its g² < τ (bug B1), and `S` adds |g| although p = 2 (B2).
+#[test]
+fn classp_reference_mode_golden_values() {
+    let code = [
+        [0.300001, -0.389440483, 0.289735606, 0.0],
+        [0.180744372, -0.186604186, 0.269735706, -0.282842005],
+        [0.258203878, -0.305292414, 0.459471986, -0.322404748],
+    ];
+    check("classp reference p=2", classp(ClasspMode::Reference, 0.2, 0.5, 1e-5, 2.0), None, 0.2, &CLASSP_W0, &CLASSP_GRADS, &code);
+    // τ ≥ 1: the reference code never moves anything (float(True) = 1 is not > 1).
+    let frozen = [CLASSP_W0; 3];
+    check("classp reference τ=1", classp(ClasspMode::Reference, 0.2, 1.0, 1e-5, 1.0), None, 0.2, &CLASSP_W0, &CLASSP_GRADS, &frozen);
+}
+
+/// With p = 1 the paper mode at its default τ = 0 and the reference code at its default τ = 0.5
+/// take the same steps: every non-zero gradient passes both gates, and a zero one moves nothing
+/// and adds nothing to `S`.
+#[test]
+fn classp_modes_agree_at_their_default_thresholds() {
+    let with_defaults = |mode| {
+        OptimizerConfig::Classp(ClasspConfig {
+            mode,
+            ..Default::default()
+        })
+    };
+    let device = Device::flex().autodiff();
+    let [paper, reference] = [ClasspMode::Paper, ClasspMode::Reference]
+        .map(|mode| trajectory(Optimizer::build(&with_defaults(mode), Vec::new(), true, &device), 0.2, &CLASSP_W0, &CLASSP_GRADS));
+    assert_eq!(paper, reference);
+    assert_ne!(paper[0], CLASSP_W0.map(|v| v as f32).to_vec(), "the first step moves");
 }

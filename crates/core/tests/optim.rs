@@ -105,6 +105,7 @@ fn with_implementation(config: &OptimizerConfig, implementation: Implementation)
         OptimizerConfig::Adam(a) => a.implementation = implementation,
         OptimizerConfig::Adamw(a) => a.implementation = implementation,
         OptimizerConfig::Adagrad(a) => a.implementation = implementation,
+        OptimizerConfig::Classp(a) => a.implementation = implementation,
     }
     c
 }

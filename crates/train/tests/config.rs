@@ -114,6 +114,17 @@ fn optimizer_kinds_have_their_own_keys_and_defaults() {
     assert!(e.starts_with("run.toml:3:1: unknown field `beta1`") && e.contains("`lr_decay`"), "{e}");
     let e = err("[optimizer]\nkind = \"adagrad\"\nlr_decay = -1.0\n", &[]);
     assert!(e.contains("optimizer.lr_decay") && e.contains("≥ 0"), "{e}");
+    let OptimizerConfig::Classp(c) = parse("[optimizer]\nkind = \"classp\"\n") else { panic!() };
+    assert_eq!((c.lr, c.threshold(), c.eps, c.power, c.apply_scaling), (0.2, 0.0, 1e-5, 1.0, true));
+    assert_eq!(c.mode, plasticity_core::optim::ClasspMode::Paper);
+    let OptimizerConfig::Classp(r) = parse("[optimizer]\nkind = \"classp\"\nmode = \"reference\"\n") else { panic!() };
+    assert_eq!(r.threshold(), 0.5);
+    let e = err("[optimizer]\nkind = \"adam\"\nthreshold = 0.5\n", &[]);
+    assert!(e.starts_with("run.toml:3:1: unknown field `threshold`"), "{e}");
+    let e = err("[optimizer]\nkind = \"classp\"\nimplementation = \"burn\"\n", &[]);
+    assert!(e.contains("optimizer.implementation") && e.contains("Burn has no CLASSP"), "{e}");
+    let e = err("[optimizer]\nkind = \"classp\"\nmode = \"code\"\n", &[]);
+    assert!(e.contains("unknown variant `code`") && e.contains("`reference`"), "{e}");
     let burn = parse("[optimizer]\nkind = \"adam\"\nimplementation = \"burn\"\n");
     assert_eq!(burn.common().implementation, plasticity_core::optim::Implementation::Burn);
     // Without [optimizer] in the file, --set creates an Adam table.

@@ -2,9 +2,10 @@
 //! Defaults follow PyTorch's `torch.optim` (2.x), not Burn's (Burn's Adam ε is 1e-5, its SGD
 //! dampening 0.1), so numbers compare with PyTorch scripts.
 
+pub use super::classp::{ClasspConfig, ClasspMode};
 use serde::{Deserialize, Serialize};
 
-/// `[optimizer] kind = "sgd" | "adam" | "adamw" | "adagrad"` and that kind's keys.
+/// `[optimizer] kind = "sgd" | "adam" | "adamw" | "adagrad" | "classp"` and that kind's keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum OptimizerConfig {
@@ -12,6 +13,7 @@ pub enum OptimizerConfig {
     Adam(AdamConfig),
     Adamw(AdamWConfig),
     Adagrad(AdagradConfig),
+    Classp(ClasspConfig),
 }
 
 impl Default for OptimizerConfig {
@@ -198,7 +200,7 @@ impl Default for AdagradConfig {
 }
 
 /// The serde defaults: one source of truth for every default value.
-fn toml_default<T: serde::de::DeserializeOwned>() -> T {
+pub(crate) fn toml_default<T: serde::de::DeserializeOwned>() -> T {
     serde_json::from_value(serde_json::json!({})).unwrap_or_else(|_| unreachable!("every field has a default"))
 }
 
@@ -209,6 +211,7 @@ impl OptimizerConfig {
             Self::Adam(_) => "adam",
             Self::Adamw(_) => "adamw",
             Self::Adagrad(_) => "adagrad",
+            Self::Classp(_) => "classp",
         }
     }
 
@@ -230,6 +233,7 @@ impl OptimizerConfig {
             Self::Adam(c) => common!(c),
             Self::Adamw(c) => common!(c),
             Self::Adagrad(c) => common!(c),
+            Self::Classp(c) => common!(c),
         }
     }
 
@@ -280,6 +284,7 @@ impl OptimizerConfig {
                 }
                 return Ok(());
             }
+            Self::Classp(c) => return c.validate(),
         };
         for (key, beta) in [("beta1", betas.0), ("beta2", betas.1)] {
             if !(0.0..1.0).contains(&beta) {

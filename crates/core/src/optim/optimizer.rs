@@ -10,6 +10,7 @@
 //! backends updates each parameter in one fused loop over host memory instead of Burn's dozen
 //! tensor ops. `implementation = "burn"` in `[optimizer]` selects Burn's own optimizers.
 
+use super::classp::{classp_device, classp_host};
 use super::config::{Implementation, OptimizerConfig};
 use super::state::{OptimizerState, ParamState};
 use super::update::{AdamRule, Step, adagrad_device, adagrad_host, adam_device, adam_host, sgd_device, sgd_host};
@@ -143,6 +144,7 @@ impl PlasticOptimizer {
                 OptimizerConfig::Adam(c) => adam_device(AdamRule::adam(c), value, grad, s),
                 OptimizerConfig::Adamw(c) => adam_device(AdamRule::adamw(c), value, grad, s),
                 OptimizerConfig::Adagrad(c) => adagrad_device(c, value, grad, s),
+                OptimizerConfig::Classp(c) => classp_device(c, value, grad, s),
             };
         }
         let device = value.device();
@@ -156,6 +158,7 @@ impl PlasticOptimizer {
             OptimizerConfig::Adam(c) => adam_host(AdamRule::adam(c), p, g, s),
             OptimizerConfig::Adamw(c) => adam_host(AdamRule::adamw(c), p, g, s),
             OptimizerConfig::Adagrad(c) => adagrad_host(c, p, g, s),
+            OptimizerConfig::Classp(c) => classp_host(c, p, g, s),
         }
         Tensor::from_data(data, &device)
     }
@@ -183,11 +186,13 @@ impl Optimizer {
             true => Vec::new(),
             false => no_decay,
         };
-        match common.implementation {
-            Implementation::Plasticity => Self::Plasticity(
-                PlasticOptimizer::new(config.clone(), (!host).then(|| device.clone())).with_no_decay(no_decay),
-            ),
-            Implementation::Burn => Self::Burn(burn_optimizer(config, no_decay)),
+        let burn = match common.implementation {
+            Implementation::Burn => burn_optimizer(config, no_decay.clone()),
+            Implementation::Plasticity => None,
+        };
+        match burn {
+            Some(optim) => Self::Burn(optim),
+            None => Self::Plasticity(PlasticOptimizer::new(config.clone(), (!host).then(|| device.clone())).with_no_decay(no_decay)),
         }
     }
 
@@ -247,11 +252,12 @@ impl Optimizer {
     }
 }
 
-/// Burn's optimizer for `config`, with a zero-decay group for `no_decay`.
-fn burn_optimizer(config: &OptimizerConfig, no_decay: Vec<ParamId>) -> ModuleOptimizer {
+/// Burn's optimizer for `config`, with a zero-decay group for `no_decay`; `None` for CLASSP,
+/// which Burn does not have (`validate` refuses `implementation = "burn"` for it).
+fn burn_optimizer(config: &OptimizerConfig, no_decay: Vec<ParamId>) -> Option<ModuleOptimizer> {
     let wd = config.common().weight_decay;
     let l2 = |wd: f32| (wd > 0.0).then(|| WeightDecayConfig::new(wd));
-    match config {
+    Some(match config {
         OptimizerConfig::Sgd(c) => grouped(wd, no_decay, |wd| {
             let momentum = (c.momentum > 0.0).then(|| {
                 MomentumConfig::new()
@@ -285,7 +291,8 @@ fn burn_optimizer(config: &OptimizerConfig, no_decay: Vec<ParamId>) -> ModuleOpt
                 .with_weight_decay(l2(wd))
                 .build()
         }),
-    }
+        OptimizerConfig::Classp(_) => return None,
+    })
 }
 
 /// `make(wd)` for every parameter, and `make(0)` for the `no_decay` group when there is decay.

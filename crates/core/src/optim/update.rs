@@ -50,7 +50,7 @@ pub(crate) struct Step<'a> {
     pub per_element_steps: bool,
 }
 
-fn host<'a>(state: &'a mut ParamState, name: &str, n: usize) -> &'a mut Vec<f32> {
+pub(crate) fn host<'a>(state: &'a mut ParamState, name: &str, n: usize) -> &'a mut Vec<f32> {
     let buffer = state
         .buffers
         .entry(name.to_string())
@@ -68,7 +68,7 @@ fn host<'a>(state: &'a mut ParamState, name: &str, n: usize) -> &'a mut Vec<f32>
     }
 }
 
-fn device<'a>(state: &'a mut ParamState, name: &str, like: &Tensor<1>) -> &'a mut Tensor<1> {
+pub(crate) fn device<'a>(state: &'a mut ParamState, name: &str, like: &Tensor<1>) -> &'a mut Tensor<1> {
     let buffer = state
         .buffers
         .entry(name.to_string())
@@ -90,7 +90,7 @@ const CHUNK: usize = 1 << 15;
 /// Runs `kernel` over matching pieces of the parameter `p`, its gradient `g` and `K` state
 /// buffers, in parallel when there is more than one piece. Kernels are plain loops over
 /// slices, so that they vectorise.
-fn pieces<const K: usize>(
+pub(crate) fn pieces<const K: usize>(
     p: &mut [f32],
     g: &[f32],
     state: [&mut [f32]; K],
