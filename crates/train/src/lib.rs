@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod clip;
 pub mod commands;
 pub mod config;
+pub mod continual;
 pub mod datasets;
 pub mod device;
 pub mod error;

@@ -1,0 +1,6 @@
+//! Continual learning over a stream of tasks (work in progress: the metrics of the accuracy
+//! matrix; the stream runner comes next).
+
+pub mod metrics;
+
+pub use metrics::{AccuracyMatrix, StreamMetrics};
