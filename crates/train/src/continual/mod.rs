@@ -2,5 +2,7 @@
 //! matrix; the stream runner comes next).
 
 pub mod metrics;
+pub mod stream;
 
 pub use metrics::{AccuracyMatrix, StreamMetrics};
+pub use stream::{Scenario, StreamConfig, StreamTask};
