@@ -1,0 +1,6 @@
+//! Elastic weight consolidation (Kirkpatrick et al., PNAS 2017) and online EWC (Schwarz et al.
+//! 2018, "Progress & Compress"), spec ../shared/specs/continual.md §2.1–2.2.
+
+pub mod penalty;
+
+pub use penalty::{Anchor, Convention, consolidate};
