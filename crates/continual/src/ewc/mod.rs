@@ -1,6 +1,8 @@
 //! Elastic weight consolidation (Kirkpatrick et al., PNAS 2017) and online EWC (Schwarz et al.
 //! 2018, "Progress & Compress"), spec ../shared/specs/continual.md §2.1–2.2.
 
+pub mod fisher;
 pub mod penalty;
 
+pub use fisher::{FisherEstimator, Importance, fisher};
 pub use penalty::{Anchor, Convention, consolidate};
