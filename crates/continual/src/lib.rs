@@ -1,5 +1,6 @@
 //! Continual-learning methods that are not optimizers (CLASSP is an `[optimizer]` kind in
-//! `plasticity-core`): EWC and online EWC. Work in progress: the penalty and the importance
-//! update; the Fisher estimators and the `Method` come next.
+//! `plasticity-core`): EWC and online EWC, as a `Method` (penalty, Fisher estimators, state).
+//! Work in progress: the `[ewc]` table and the stream runner that calls `task_end` between
+//! tasks come next.
 
 pub mod ewc;
