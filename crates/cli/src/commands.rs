@@ -35,6 +35,9 @@ enum Command {
     /// Train a model as a config file describes, writing a run directory with results.json,
     /// curves.png, the final model (model.bpk), per-epoch checkpoints and a log.
     Train(TrainArgs),
+    /// Train one model on the tasks of [continual.stream] in turn (work in progress), writing
+    /// task-<k>/ run directories and results.json with the accuracy matrix and its metrics.
+    Continual(TrainArgs),
     /// Evaluate a finished run's model on its test set, or on other data (--set data.…).
     Eval(EvalArgs),
     /// Print the parameter table of the model a config builds, or of a finished run (--run):
@@ -172,6 +175,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Train(args) => train(args, quiet),
+        Command::Continual(args) => continual(args, quiet),
         Command::Eval(args) => eval(args),
         Command::Inspect(args) => inspect(args),
         Command::Merge(args) => merge(args),
@@ -186,7 +190,8 @@ fn load(config: &std::path::Path, overrides: &Overrides, extra: &[String]) -> Re
     Ok(plasticity_train::load_config(config, &all)?)
 }
 
-fn train(args: TrainArgs, quiet: bool) -> Result<()> {
+/// The config and run options of `train` and `continual`, with the Ctrl-C handler installed.
+fn launch(args: &TrainArgs, quiet: bool) -> Result<(RunConfig, RunOptions)> {
     let extra: Vec<String> = args
         .output_dir
         .iter()
@@ -206,6 +211,26 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         signal,
         quiet,
     };
+    Ok((config, opts))
+}
+
+fn continual(args: TrainArgs, quiet: bool) -> Result<()> {
+    let (config, opts) = launch(&args, quiet)?;
+    let summary = plasticity_train::continual::train_stream(&config, &opts)?;
+    let m = &summary.metrics;
+    println!(
+        "{} tasks: average accuracy {:.4}, BWT {}, forgetting (Avalanche) {}; run directory {}",
+        summary.tasks.len(),
+        m.average_accuracy,
+        m.backward_transfer.map_or("–".into(), |b| format!("{b:+.4}")),
+        m.forgetting_avalanche.map_or("–".into(), |f| format!("{f:.4}")),
+        summary.dir.display()
+    );
+    Ok(())
+}
+
+fn train(args: TrainArgs, quiet: bool) -> Result<()> {
+    let (config, opts) = launch(&args, quiet)?;
     let summary = plasticity_train::train(&config, &opts)?;
     let r = &summary.results;
     if let Some(reason) = &r.stopped {

@@ -46,6 +46,12 @@ pub struct RunConfig {
     /// Weight reparameterization: `[reparam] method = "weight-norm" | "compander"`.
     #[serde(default)]
     pub reparam: Option<ReparamConfig>,
+    /// Elastic weight consolidation (`plasticity continual`; work in progress).
+    #[serde(default)]
+    pub ewc: Option<plasticity_continual::ewc::EwcConfig>,
+    /// A stream of tasks for `plasticity continual` (work in progress).
+    #[serde(default)]
+    pub continual: Option<crate::continual::ContinualConfig>,
 }
 
 fn default_name() -> String {
@@ -73,6 +79,8 @@ impl Default for RunConfig {
             train: TrainConfig::default(),
             peft: None,
             reparam: None,
+            continual: None,
+            ewc: None,
         }
     }
 }
@@ -88,12 +96,13 @@ impl RunConfig {
         let mut methods = Vec::new();
         methods.extend(self.peft.as_ref().map(PeftConfig::build));
         methods.extend(self.reparam.as_ref().map(ReparamConfig::build));
+        methods.extend(self.ewc.clone().map(|c| Box::new(plasticity_continual::ewc::EwcMethod::new(c)) as Box<dyn Method<M>>));
         methods
     }
 
     /// Whether any method table is set.
     pub fn has_methods(&self) -> bool {
-        self.peft.is_some() || self.reparam.is_some()
+        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.

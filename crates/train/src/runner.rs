@@ -135,7 +135,7 @@ pub fn training_device(config: &RunConfig) -> Result<Device> {
 }
 
 /// Whether the config's device is a CPU backend (our optimizers then update in host memory).
-fn host_device(config: &RunConfig) -> bool {
+pub(crate) fn host_device(config: &RunConfig) -> bool {
     matches!(parse_device(&config.device), Ok(DeviceChoice::Flex | DeviceChoice::Ndarray))
 }
 
@@ -187,12 +187,12 @@ fn init_from<M: PlasticModel>(model: M, from: &Path, device: &Device) -> Result<
 }
 
 /// Checkpoints, progress lines and stopping after each epoch of a run.
-struct RunEpochEnd<'a> {
-    dir: PathBuf,
-    keep: usize,
-    epochs: usize,
-    rules: StopRules,
-    opts: &'a RunOptions,
+pub(crate) struct RunEpochEnd<'a> {
+    pub(crate) dir: PathBuf,
+    pub(crate) keep: usize,
+    pub(crate) epochs: usize,
+    pub(crate) rules: StopRules,
+    pub(crate) opts: &'a RunOptions,
 }
 
 impl<M: PlasticModel> EpochEnd<M> for RunEpochEnd<'_> {

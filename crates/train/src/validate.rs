@@ -23,6 +23,9 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
         );
     }
     c.optimizer.validate()?;
+    if let Some(ewc) = &c.ewc {
+        ewc.validate()?;
+    }
     let lr = c.optimizer.lr();
     if lr > 1.0 {
         return fail("optimizer.lr", format!("expected a learning rate in (0, 1], got {lr}"));

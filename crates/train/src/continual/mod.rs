@@ -2,7 +2,9 @@
 //! matrix; the stream runner comes next).
 
 pub mod metrics;
+pub mod runner;
 pub mod stream;
 
 pub use metrics::{AccuracyMatrix, StreamMetrics};
+pub use runner::{ContinualConfig, StreamSummary, train_stream};
 pub use stream::{Scenario, StreamConfig, StreamTask};

@@ -1,0 +1,280 @@
+//! `plasticity continual`: one model trained on the tasks of `[continual.stream]` in turn, each
+//! task with [`train_task`] (so methods see `task_start`/`task_end`), the optimizer state
+//! carried over (or reset, `reset_optimizer`), and every task's test set evaluated before the
+//! first task and after each one: the accuracy matrix `R` and its metrics.
+//!
+//! Layout (`layout = "per-task"`): `task-<k>/` is a normal run directory (config.toml with the
+//! task's `[data]`, model.bpk, methods.bpk, results.json, curves.png, checkpoint/), and the
+//! top-level `results.json` holds `R`, the metrics and per-task wall time and optimizer-state
+//! bytes. Work in progress: `--resume`, the compact layout, the plots and task-incremental
+//! logit masks come next.
+
+use super::metrics::{AccuracyMatrix, StreamMetrics};
+use super::stream::{Scenario, StreamTask};
+use crate::artifacts::save_final;
+use crate::config::RunConfig;
+use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
+use crate::error::{Result, TrainError};
+use crate::history::History;
+use crate::optim::{build_optimizer, build_schedule};
+use crate::params::{Parameters, census};
+use crate::report::{Results, write_report};
+use crate::runner::{RunEpochEnd, RunOptions, host_device, training_device};
+use crate::stopper::StopRules;
+use crate::task::{TaskEnd, TaskSpec, TrainState, train_task};
+use crate::trainee::Methods;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use plasticity_core::{AttachContext, Evaluation, Forward, Mode, PlasticModel, TaskData, evaluate, param_infos};
+use plasticity_data::mix;
+use plasticity_models::WithModel;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// `[continual]`: the stream and what carries over between its tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinualConfig {
+    pub stream: super::StreamConfig,
+    /// Epochs per task; default `train.epochs`.
+    #[serde(default)]
+    pub epochs_per_task: Option<usize>,
+    /// Start every task with a fresh optimizer state (default: the state carries over, as in
+    /// Avalanche's and van de Ven's naive baselines).
+    #[serde(default)]
+    pub reset_optimizer: bool,
+}
+
+/// What `plasticity continual` returns.
+pub struct StreamSummary {
+    pub dir: PathBuf,
+    pub tasks: Vec<String>,
+    pub matrix: AccuracyMatrix,
+    pub metrics: StreamMetrics,
+}
+
+/// The top-level `results.json` of a stream.
+#[derive(Serialize)]
+struct StreamResults<'a> {
+    tasks: &'a [String],
+    /// `R[i][j]`: accuracy on task `j` after training on task `i` (row 0: at initialisation).
+    accuracy_matrix: &'a [Vec<f64>],
+    test_examples: &'a [usize],
+    metrics: &'a StreamMetrics,
+    task_wall_seconds: &'a [f64],
+    /// Optimizer-state bytes (checkpoint file) after each task.
+    optimizer_state_bytes: &'a [usize],
+    wall_seconds: f64,
+}
+
+/// Trains the config's model on its stream.
+pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSummary> {
+    let continual = config
+        .continual
+        .as_ref()
+        .ok_or_else(|| TrainError::config("continual", "`plasticity continual` needs a [continual] table with a [continual.stream]"))?;
+    let tasks = continual.stream.tasks(&config.data, config.seed).map_err(|(k, m)| TrainError::config(k, m))?;
+    if matches!(&continual.stream, super::StreamConfig::SplitMnist(s) if s.scenario == Scenario::Task) {
+        return Err(TrainError::config("continual.stream.scenario", "\"task\" (logit masks) is not implemented yet; use \"domain\" or \"class\""));
+    }
+    if opts.resume {
+        return Err(TrainError::Run("--resume of a stream is not implemented yet".into()));
+    }
+    let device = training_device(config)?;
+    struct Builtin<'a> {
+        config: &'a RunConfig,
+        continual: &'a ContinualConfig,
+        tasks: Vec<StreamTask>,
+        opts: &'a RunOptions,
+        device: Device,
+    }
+    impl WithModel for Builtin<'_> {
+        type Output = Result<StreamSummary>;
+        fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<StreamSummary> {
+            let raw = load_raw(&self.config.data)?;
+            let input = self.config.model.input_features();
+            let datas = self
+                .tasks
+                .iter()
+                .map(|t| task_data(&raw, t, self.config.seed, input))
+                .collect::<Result<Vec<_>>>()?;
+            run_stream(self.config, self.continual, &self.tasks, model, &datas, &self.device, self.opts)
+        }
+    }
+    config.model.build(
+        &device,
+        Builtin {
+            config,
+            continual,
+            tasks,
+            opts,
+            device: device.clone(),
+        },
+    )
+}
+
+/// One task's splits, relabelled for the domain-incremental scenario.
+fn task_data(raw: &plasticity_data::Mnist, task: &StreamTask, seed: u64, input: usize) -> Result<TaskData<Tensor<2>>> {
+    let splits = prepare(raw, &task.data, seed)?;
+    if splits.train.dim() != input {
+        return Err(TrainError::config(
+            "model",
+            format!("the model takes {input} features per example, but the images have {}", splits.train.dim()),
+        ));
+    }
+    let relabel = |set: Arc<plasticity_data::ImageSet>| -> plasticity_core::Examples<Tensor<2>> {
+        match task.label_map {
+            None => set,
+            Some(map) => {
+                let mut set = (*set).clone();
+                set.labels.iter_mut().for_each(|l| *l = map[*l as usize]);
+                Arc::new(set)
+            }
+        }
+    };
+    Ok(TaskData {
+        train: relabel(splits.train),
+        valid: relabel(splits.valid),
+        test: relabel(splits.test),
+    })
+}
+
+fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
+    config: &RunConfig,
+    continual: &ContinualConfig,
+    tasks: &[StreamTask],
+    model: M,
+    datas: &[TaskData<Tensor<2>>],
+    device: &Device,
+    opts: &RunOptions,
+) -> Result<StreamSummary> {
+    let started = Instant::now();
+    let dir = config.run_dir();
+    if dir.join("task-0").exists() {
+        return Err(TrainError::Run(format!(
+            "{} already holds a stream's tasks; set another name/output_dir",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+    let _ = param_infos(&model);
+    let mut methods = Methods::new(config.methods::<M>())?;
+    let epochs = continual.epochs_per_task.unwrap_or(config.train.epochs);
+    let batch = config.train.batch_size;
+    let total_steps: usize = datas.iter().map(|d| d.train.len().div_ceil(batch) * epochs).sum();
+    let cx = AttachContext {
+        device,
+        total_steps,
+        run_dir: None,
+    };
+    let trainee = methods.attach(model, &cx)?;
+    let optimizer = build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?;
+    let schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
+    let mut state = TrainState {
+        trainee,
+        methods,
+        optimizer,
+        schedule,
+        step: 0,
+        history: History::default(),
+    };
+    let inner = device.clone().inner();
+    let evaluate_all = |state: &TrainState<M>| -> Vec<Evaluation> {
+        let valid = state.trainee.valid();
+        let forward = Forward {
+            mode: Mode::Eval,
+            step: state.step,
+        };
+        datas
+            .iter()
+            .map(|d| evaluate(|x| state.methods.forward(&valid, x, forward), d.test.as_ref(), config.train.eval_batch_size, &inner))
+            .collect()
+    };
+    let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
+    let mut rows = vec![accuracies(&evaluate_all(&state))];
+    let (mut wall, mut optimizer_bytes) = (Vec::new(), Vec::new());
+    for (k, (task, data)) in tasks.iter().zip(datas).enumerate() {
+        let task_started = Instant::now();
+        let task_dir = dir.join(format!("task-{k}"));
+        let ckpt = task_dir.join("checkpoint");
+        std::fs::create_dir_all(&ckpt).map_err(|e| TrainError::io(&ckpt, e))?;
+        if !opts.quiet {
+            println!("task {}/{}: {}", k + 1, tasks.len(), task.name);
+        }
+        let spec = TaskSpec {
+            index: k,
+            epochs,
+            first_epoch: 1,
+            batch_size: batch,
+            eval_batch_size: config.train.eval_batch_size,
+            grad_clip_norm: config.optimizer.common().grad_clip_norm,
+            // Each task its own shuffle and RNG streams: tasks do not replay one another's orders.
+            shuffle_seed: mix(mix(config.seed, STREAM_SHUFFLE), k as u64),
+            rng_seed: mix(mix(config.seed, STREAM_TRAIN_RNG), k as u64),
+        };
+        let mut end = RunEpochEnd {
+            dir: ckpt,
+            keep: config.train.keep_checkpoints,
+            epochs,
+            rules: StopRules {
+                patience: config.train.early_stopping_patience,
+                valid_accuracy: config.train.stop_at_valid_accuracy,
+            },
+            opts,
+        };
+        state.history = History::default();
+        let (trained, how) = train_task(state, data, &spec, device, &mut end)?;
+        state = trained;
+        if let TaskEnd::Interrupted(reason) = how {
+            return Err(TrainError::Run(format!("task {k} ({}): {reason}", task.name)));
+        }
+        optimizer_bytes.push(state.optimizer.to_bytes().map_err(TrainError::Run)?.len());
+        if continual.reset_optimizer {
+            state.optimizer = build_optimizer(&config.optimizer, &state.trainee, state.methods.as_slice(), host_device(config), device)?;
+        }
+        let evals = evaluate_all(&state);
+        save_final(&task_dir, &state.trainee, &state.methods)?;
+        let task_config = RunConfig {
+            data: task.data.clone(),
+            continual: None,
+            output_dir: Some(task_dir.clone()),
+            ..config.clone()
+        };
+        let results = Results::new(
+            &task_config,
+            state.history.records_until(usize::MAX),
+            Some(evals[k].clone()),
+            Parameters::of(&census(&state.trainee, &state.methods)),
+            task_started.elapsed().as_secs_f64(),
+            None,
+            None,
+        );
+        write_report(&task_dir, &results)?;
+        rows.push(accuracies(&evals));
+        wall.push(task_started.elapsed().as_secs_f64());
+    }
+    let matrix = AccuracyMatrix::new(rows).map_err(TrainError::Run)?;
+    let sizes: Vec<usize> = datas.iter().map(|d| d.test.len()).collect();
+    let metrics = matrix.metrics(&sizes).map_err(TrainError::Run)?;
+    let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+    let results = StreamResults {
+        tasks: &names,
+        accuracy_matrix: matrix.rows(),
+        test_examples: &sizes,
+        metrics: &metrics,
+        task_wall_seconds: &wall,
+        optimizer_state_bytes: &optimizer_bytes,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    let path = dir.join("results.json");
+    let json = serde_json::to_vec_pretty(&results).map_err(|e| TrainError::io(&path, e))?;
+    plasticity_core::files::write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
+    Ok(StreamSummary {
+        dir,
+        tasks: names,
+        matrix,
+        metrics,
+    })
+}
