@@ -150,6 +150,7 @@ fn task_state(device: &Device) -> StepState {
         grad_clip_norm: None,
         shuffle_seed: 0,
         rng_seed: 0,
+        logit_mask: None,
     };
     StepState {
         state: Some(state),

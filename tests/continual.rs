@@ -69,3 +69,14 @@ fn domain_incremental_with_ewc_forgets_less_than_without() {
     let (f_naive, f_ewc) = (naive.metrics.forgetting_avalanche.unwrap(), ewc.metrics.forgetting_avalanche.unwrap());
     assert!(f_ewc < f_naive, "EWC forgetting {f_ewc} vs naive {f_naive}");
 }
+
+/// Task-incremental: each task's logits are masked to its classes, so a task once learned
+/// stays far above chance (the masks keep the new classes from taking over its predictions).
+#[test]
+fn task_incremental_split_mnist_keeps_old_tasks() {
+    let text = format!("{STREAM}scenario = \"task\"\n");
+    let summary = train_stream(&config(&text, &temp_dir("continual-task")), &opts()).unwrap();
+    let r = summary.matrix.rows();
+    assert!(r[1][0] > 0.95 && r[2][1] > 0.9, "{r:?}");
+    assert!(r[2][0] > 0.6, "task 0 with its mask after task 1: {r:?}");
+}

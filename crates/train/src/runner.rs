@@ -331,6 +331,7 @@ pub fn run_model<M: PlasticModel>(
         grad_clip_norm: config.optimizer.common().grad_clip_norm,
         shuffle_seed: mix(config.seed, STREAM_SHUFFLE),
         rng_seed: mix(config.seed, STREAM_TRAIN_RNG),
+        logit_mask: None,
     };
     let mut end = RunEpochEnd {
         dir: ckpt_dir,

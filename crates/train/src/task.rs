@@ -20,7 +20,7 @@ use crate::trainee::{Methods, Trainee};
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor, TensorData};
 use burn::data::dataloader::DataLoader;
 use plasticity_core::optim::Optimizer;
 use plasticity_core::{Batch, Forward, Mode, PlasticModel, StepContext, TaskContext, TaskData, score};
@@ -53,6 +53,19 @@ pub struct TaskSpec {
     /// At the start of epoch `e` the device RNG is reseeded with `mix(rng_seed, e)` (dropout,
     /// new adapter blocks), so a resumed run draws what an uninterrupted one would.
     pub rng_seed: u64,
+    /// Task-incremental learning: only these classes' logits take part in the loss and the
+    /// prediction (the others are pushed to −1e9); `None`: every logit.
+    pub logit_mask: Option<Vec<usize>>,
+}
+
+/// `logits` `[batch, classes]` with the classes outside `allowed` pushed to −1e9, so that they
+/// take no part in the softmax or the prediction.
+pub fn mask_logits(logits: Tensor<2>, allowed: Option<&[usize]>) -> Tensor<2> {
+    let Some(allowed) = allowed else { return logits };
+    let classes = logits.dims()[1];
+    let bias: Vec<f32> = (0..classes).map(|c| if allowed.contains(&c) { 0.0 } else { -1e9 }).collect();
+    let bias = Tensor::<1>::from_data(TensorData::new(bias, [classes]), &logits.device());
+    logits + bias.unsqueeze_dim(0)
 }
 
 impl TaskSpec {
@@ -167,7 +180,7 @@ pub fn train_step<M: PlasticModel>(
     } = state;
     let examples = batch.len() as u64;
     let forward = Forward { mode: Mode::Train, step };
-    let logits = methods.forward(&trainee, batch.input, forward);
+    let logits = mask_logits(methods.forward(&trainee, batch.input, forward), spec.logit_mask.as_deref());
     let (loss, loss_value, correct) = score(logits, batch.targets);
     let nan = |what: &str, value: f64| {
         TrainError::Run(format!(
@@ -240,7 +253,7 @@ fn validate<M: PlasticModel>(
     for batch in loader.iter() {
         let batch = batch.map_err(|e| TrainError::Run(format!("validation data: {e}")))?;
         let n = batch.len() as u64;
-        let logits = state.methods.forward(&model, batch.input, forward);
+        let logits = mask_logits(state.methods.forward(&model, batch.input, forward), spec.logit_mask.as_deref());
         let (_, loss, correct) = score(logits, batch.targets);
         state.history.add_valid(epoch, loss, correct, n);
     }

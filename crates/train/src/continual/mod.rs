@@ -2,6 +2,7 @@
 //! matrix; the stream runner comes next).
 
 pub mod metrics;
+pub mod plots;
 pub mod runner;
 pub mod stream;
 

@@ -6,11 +6,12 @@
 //! Layout (`layout = "per-task"`): `task-<k>/` is a normal run directory (config.toml with the
 //! task's `[data]`, model.bpk, methods.bpk, results.json, curves.png, checkpoint/), and the
 //! top-level `results.json` holds `R`, the metrics and per-task wall time and optimizer-state
-//! bytes. Work in progress: `--resume`, the compact layout, the plots and task-incremental
-//! logit masks come next.
+//! bytes, with `accuracy-matrix.png` and `tasks.png`. In the task-incremental scenario each
+//! task's logits are masked to its classes in training, validation and evaluation. Work in
+//! progress: `--resume` and the compact layout come next.
 
 use super::metrics::{AccuracyMatrix, StreamMetrics};
-use super::stream::{Scenario, StreamTask};
+use super::stream::StreamTask;
 use crate::artifacts::save_final;
 use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
@@ -21,7 +22,7 @@ use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
 use crate::runner::{RunEpochEnd, RunOptions, host_device, training_device};
 use crate::stopper::StopRules;
-use crate::task::{TaskEnd, TaskSpec, TrainState, train_task};
+use crate::task::{TaskEnd, TaskSpec, TrainState, mask_logits, train_task};
 use crate::trainee::Methods;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -76,9 +77,6 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
         .as_ref()
         .ok_or_else(|| TrainError::config("continual", "`plasticity continual` needs a [continual] table with a [continual.stream]"))?;
     let tasks = continual.stream.tasks(&config.data, config.seed).map_err(|(k, m)| TrainError::config(k, m))?;
-    if matches!(&continual.stream, super::StreamConfig::SplitMnist(s) if s.scenario == Scenario::Task) {
-        return Err(TrainError::config("continual.stream.scenario", "\"task\" (logit masks) is not implemented yet; use \"domain\" or \"class\""));
-    }
     if opts.resume {
         return Err(TrainError::Run("--resume of a stream is not implemented yet".into()));
     }
@@ -189,7 +187,11 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         };
         datas
             .iter()
-            .map(|d| evaluate(|x| state.methods.forward(&valid, x, forward), d.test.as_ref(), config.train.eval_batch_size, &inner))
+            .zip(tasks)
+            .map(|(d, t)| {
+                let logits = |x| mask_logits(state.methods.forward(&valid, x, forward), t.logit_mask.as_deref());
+                evaluate(logits, d.test.as_ref(), config.train.eval_batch_size, &inner)
+            })
             .collect()
     };
     let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
@@ -213,6 +215,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             // Each task its own shuffle and RNG streams: tasks do not replay one another's orders.
             shuffle_seed: mix(mix(config.seed, STREAM_SHUFFLE), k as u64),
             rng_seed: mix(mix(config.seed, STREAM_TRAIN_RNG), k as u64),
+            logit_mask: task.logit_mask.clone(),
         };
         let mut end = RunEpochEnd {
             dir: ckpt,
@@ -271,6 +274,10 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     let path = dir.join("results.json");
     let json = serde_json::to_vec_pretty(&results).map_err(|e| TrainError::io(&path, e))?;
     plasticity_core::files::write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
+    let png = dir.join("accuracy-matrix.png");
+    super::plots::accuracy_matrix_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
+    let png = dir.join("tasks.png");
+    super::plots::tasks_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
     Ok(StreamSummary {
         dir,
         tasks: names,

@@ -70,7 +70,7 @@ pub struct StreamTask {
     /// Domain-incremental: label `l` becomes `label_map[l]`.
     pub label_map: Option<[u8; 10]>,
     /// Task-incremental: only these logits take part in the loss and the prediction.
-    pub logit_mask: Option<Vec<u8>>,
+    pub logit_mask: Option<Vec<usize>>,
 }
 
 impl StreamConfig {
@@ -142,7 +142,7 @@ impl StreamConfig {
                     let name = format!("split-{}", group.iter().map(u8::to_string).collect::<Vec<_>>().join("-"));
                     let mut t = task(name, DataConfig { classes: Some(group.clone()), ..base.clone() });
                     match s.scenario {
-                        Scenario::Task => t.logit_mask = Some(group.clone()),
+                        Scenario::Task => t.logit_mask = Some(group.iter().map(|&c| usize::from(c)).collect()),
                         Scenario::Domain => {
                             let mut map = [0u8; 10];
                             for (i, &c) in group.iter().enumerate() {
