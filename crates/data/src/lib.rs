@@ -34,7 +34,7 @@ pub use loader::{EpochShuffleLoader, SequentialLoader, make_batch};
 pub use plasticity_core::{Batch, ClassBatch, ExampleSet, Examples};
 pub use mnist::{MNIST_CLASSES, MNIST_FILES, Mnist, Split, find_mnist_file, load_mnist_dir};
 pub use rng::{SplitMix64, mix, permutation};
-pub use set::{ImageSet, MNIST_MEAN, MNIST_STD};
+pub use set::{HSU_MEAN, HSU_STD, ImageSet, MNIST_MEAN, MNIST_STD};
 pub use transform::{permute_image, rotate_image};
 
 /// Environment variable naming the shared data directory (the one holding `mnist/`).

@@ -9,6 +9,10 @@ use crate::transform::{permute_image, rotate_image};
 pub const MNIST_MEAN: f32 = 0.1307;
 /// Standard deviation of the MNIST training pixels scaled to [0, 1] (torchvision's constant).
 pub const MNIST_STD: f32 = 0.3081;
+/// Mean and standard deviation of MNIST zero-padded to 32×32, as Hsu et al. 2018 normalise it
+/// (GT-RIPL/Continual-Learning-Benchmark, `dataloaders/base.py`; continual.md §2.4).
+pub const HSU_MEAN: f32 = 0.1000;
+pub const HSU_STD: f32 = 0.2752;
 
 /// Images with class labels, held in memory.
 ///
@@ -77,6 +81,29 @@ impl ImageSet {
         }
         let inv = 1.0 / std;
         self.features.iter_mut().for_each(|x| *x = (*x - mean) * inv);
+        Ok(())
+    }
+
+    /// In place: zero-pads every image to `side × side`, centred (28 → 32 adds 2 pixels on each
+    /// side, as Hsu et al.'s `transforms.Pad(2)`). Errors if `side` is smaller than the images.
+    pub fn pad(&mut self, side: usize) -> Result<(), DataError> {
+        if side < self.rows || side < self.cols {
+            return Err(DataError::invalid(
+                "pad",
+                format!("cannot pad {}×{} images to {side}×{side}", self.rows, self.cols),
+            ));
+        }
+        let (top, left) = ((side - self.rows) / 2, (side - self.cols) / 2);
+        let mut out = vec![0.0f32; self.len() * side * side];
+        for (src, dst) in self.features.chunks(self.dim().max(1)).zip(out.chunks_mut(side * side)) {
+            for r in 0..self.rows {
+                let from = &src[r * self.cols..(r + 1) * self.cols];
+                dst[(top + r) * side + left..(top + r) * side + left + self.cols].copy_from_slice(from);
+            }
+        }
+        self.features = out;
+        self.rows = side;
+        self.cols = side;
         Ok(())
     }
 

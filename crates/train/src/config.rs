@@ -143,9 +143,22 @@ pub struct DataConfig {
     /// Apply one fixed pixel permutation, drawn from this seed (permuted MNIST).
     #[serde(default)]
     pub permute_seed: Option<u64>,
-    /// Standardise pixels with MNIST's mean 0.1307 and std 0.3081 (after scaling to [0, 1]).
+    /// Standardise pixels (after scaling to [0, 1]) with the preprocessing's mean and std.
     #[serde(default = "default_true")]
     pub normalize: bool,
+    /// `standard`: 28×28, MNIST's mean 0.1307 and std 0.3081 (torchvision's). `hsu`: zero-padded
+    /// to 32×32 (1,024 features: set `model.input = 1024`), mean 0.1000 and std 0.2752, as Hsu
+    /// et al. 2018's continual-learning benchmark.
+    #[serde(default)]
+    pub preprocessing: Preprocessing,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preprocessing {
+    #[default]
+    Standard,
+    Hsu,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +193,7 @@ impl Default for DataConfig {
             rotate_fraction: 1.0,
             permute_seed: None,
             normalize: true,
+            preprocessing: Preprocessing::Standard,
         }
     }
 }

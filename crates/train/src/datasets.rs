@@ -1,8 +1,8 @@
 //! Turns the `[data]` table into train / validation / test sets.
 
-use crate::config::{DataConfig, Dataset};
+use crate::config::{DataConfig, Dataset, Preprocessing};
 use crate::error::{Result, TrainError};
-use plasticity_data::{ImageSet, MNIST_MEAN, MNIST_STD, Mnist, bundled_mnist, load_mnist_dir, mix};
+use plasticity_data::{HSU_MEAN, HSU_STD, ImageSet, MNIST_MEAN, MNIST_STD, Mnist, bundled_mnist, load_mnist_dir, mix};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,6 +45,13 @@ pub fn load_raw(config: &DataConfig) -> Result<Mnist> {
 /// Applies class subset, rotation, permutation and normalisation to one split.
 /// `stream` keeps the rotated subsets of different splits independent.
 fn transform(mut set: ImageSet, config: &DataConfig, seed: u64, stream: u64) -> Result<ImageSet> {
+    let (mean, std) = match config.preprocessing {
+        Preprocessing::Standard => (MNIST_MEAN, MNIST_STD),
+        Preprocessing::Hsu => {
+            set.pad(32)?;
+            (HSU_MEAN, HSU_STD)
+        }
+    };
     if let Some(degrees) = config.rotate_degrees {
         if config.rotate_fraction >= 1.0 {
             set.rotate(degrees);
@@ -56,7 +63,7 @@ fn transform(mut set: ImageSet, config: &DataConfig, seed: u64, stream: u64) -> 
         set.permute_pixels(permute_seed);
     }
     if config.normalize {
-        set.normalize(MNIST_MEAN, MNIST_STD)?;
+        set.normalize(mean, std)?;
     }
     Ok(set)
 }

@@ -131,3 +131,11 @@ fn optimizer_kinds_have_their_own_keys_and_defaults() {
     let c = parse_config("", "run.toml", &["optimizer.lr=0.01".into()]).unwrap();
     assert!(matches!(c.optimizer, OptimizerConfig::Adam(ref a) if a.lr == 0.01));
 }
+
+#[test]
+fn hsu_preprocessing_is_a_data_key() {
+    let c = parse_config("[data]\npreprocessing = \"hsu\"\n", "run.toml", &[]).unwrap();
+    assert_eq!(c.data.preprocessing, plasticity_train::config::Preprocessing::Hsu);
+    let e = err("[data]\npreprocessing = \"padded\"\n", &[]);
+    assert!(e.contains("unknown variant `padded`") && e.contains("`hsu`"), "{e}");
+}

@@ -125,3 +125,28 @@ fn rotate_all_by_quarter_turns_round_trips() {
     set.rotate(-90.0);
     assert_eq!(set, before);
 }
+
+#[test]
+fn pad_centres_each_image_with_zeros() {
+    let mut set = ids(2);
+    set.pad(5).unwrap();
+    assert_eq!((set.rows, set.cols, set.dim()), (5, 5, 25));
+    // 3×3 inside 5×5: pixel (r, c) moves to (r + 1, c + 1); the border is zero.
+    let img1 = set.image(1).unwrap();
+    assert_eq!(img1[6], 1.0, "old pixel (0, 0): the id");
+    assert_eq!(img1[12], 1.0, "old pixel (1, 1): the centre");
+    assert_eq!(img1.iter().filter(|&&v| v != 0.0).count(), 2);
+    assert!(set.pad(4).is_err(), "cannot shrink");
+}
+
+/// Hsu et al.'s constants are MNIST's, diluted by the zero border: the mean over 32×32 is
+/// 784/1024 of the 28×28 mean.
+#[test]
+fn hsu_mean_is_the_padded_mnist_mean() {
+    let mut set = ImageSet::from_split(&bundled().train);
+    let mean28 = set.features.iter().map(|&v| f64::from(v)).sum::<f64>() / set.features.len() as f64;
+    set.pad(32).unwrap();
+    let mean32 = set.features.iter().map(|&v| f64::from(v)).sum::<f64>() / set.features.len() as f64;
+    assert!((mean32 - mean28 * 784.0 / 1024.0).abs() < 1e-9);
+    assert!((mean32 - f64::from(crate::HSU_MEAN)).abs() < 0.002, "{mean32}");
+}
