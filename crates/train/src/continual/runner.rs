@@ -231,7 +231,10 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         let (trained, how) = train_task(state, data, &spec, device, &mut end)?;
         state = trained;
         if let TaskEnd::Interrupted(reason) = how {
-            return Err(TrainError::Run(format!("task {k} ({}): {reason}", task.name)));
+            return Err(TrainError::Run(format!(
+                "task {k} ({}) stopped: {reason}. A stream cannot be resumed yet: run it again with another output_dir",
+                task.name
+            )));
         }
         optimizer_bytes.push(state.optimizer.to_bytes().map_err(TrainError::Run)?.len());
         if continual.reset_optimizer {
