@@ -8,15 +8,20 @@ use std::time::{Duration, Instant};
 /// go on for `into_epoch_3`, then kills `child` with SIGKILL and checks that the run had not
 /// finished.
 pub fn kill_inside_epoch_3(child: &mut Child, run: &Path, into_epoch_3: Duration) {
-    let marker = run.join("checkpoint/history-2.json");
+    kill_after(child, &run.join("checkpoint/history-2.json"), into_epoch_3, &run.join("results.json"));
+}
+
+/// Waits until `marker` exists, lets the process go on for `wait`, then kills `child` with
+/// SIGKILL and checks that `finished` (the run's last file) was not written.
+pub fn kill_after(child: &mut Child, marker: &Path, wait: Duration, finished: &Path) {
     let start = Instant::now();
     while !marker.exists() {
         assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint after 300 s");
         assert!(child.try_wait().unwrap().is_none(), "training ended before it was killed");
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(into_epoch_3);
+    std::thread::sleep(wait);
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
-    assert!(!run.join("results.json").exists(), "killed before the end");
+    assert!(!finished.exists(), "killed before the end");
 }

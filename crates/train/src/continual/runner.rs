@@ -7,12 +7,17 @@
 //! task's `[data]`, model.bpk, methods.bpk, results.json, curves.png, checkpoint/), and the
 //! top-level `results.json` holds `R`, the metrics and per-task wall time and optimizer-state
 //! bytes, with `accuracy-matrix.png` and `tasks.png`. In the task-incremental scenario each
-//! task's logits are masked to its classes in training, validation and evaluation. Work in
-//! progress: `--resume` and the compact layout come next.
+//! task's logits are masked to its classes in training, validation and evaluation.
+//!
+//! Resume: `stream.json` holds the rows of R so far; each task's `checkpoint/` starts with an
+//! epoch-0 checkpoint (the state after the previous task, `task_end` included), so `--resume`
+//! skips the finished tasks and continues the unfinished one from its latest intact
+//! checkpoint. Work in progress: the compact layout.
 
 use super::metrics::{AccuracyMatrix, StreamMetrics};
 use super::stream::StreamTask;
 use crate::artifacts::save_final;
+use crate::checkpoint::{latest_intact, write_checkpoint};
 use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
 use crate::error::{Result, TrainError};
@@ -20,7 +25,7 @@ use crate::history::History;
 use crate::optim::{build_optimizer, build_schedule};
 use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
-use crate::runner::{RunEpochEnd, RunOptions, host_device, training_device};
+use crate::runner::{RunEpochEnd, RunOptions, host_device, path_ids, training_device};
 use crate::stopper::StopRules;
 use crate::task::{TaskEnd, TaskSpec, TrainState, mask_logits, train_task};
 use crate::trainee::Methods;
@@ -70,6 +75,17 @@ struct StreamResults<'a> {
     wall_seconds: f64,
 }
 
+/// `stream.json`: the rows of R measured so far (row 0 and one per finished task) and the
+/// per-task figures, rewritten atomically after each task; `--resume` continues from it.
+#[derive(Serialize, Deserialize, Default)]
+struct StreamProgress {
+    rows: Vec<Vec<f64>>,
+    task_wall_seconds: Vec<f64>,
+    optimizer_state_bytes: Vec<usize>,
+}
+
+const PROGRESS_FILE: &str = "stream.json";
+
 /// Trains the config's model on its stream.
 pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSummary> {
     let continual = config
@@ -77,9 +93,6 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
         .as_ref()
         .ok_or_else(|| TrainError::config("continual", "`plasticity continual` needs a [continual] table with a [continual.stream]"))?;
     let tasks = continual.stream.tasks(&config.data, config.seed).map_err(|(k, m)| TrainError::config(k, m))?;
-    if opts.resume {
-        return Err(TrainError::Run("--resume of a stream is not implemented yet".into()));
-    }
     let device = training_device(config)?;
     struct Builtin<'a> {
         config: &'a RunConfig,
@@ -150,12 +163,30 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
 ) -> Result<StreamSummary> {
     let started = Instant::now();
     let dir = config.run_dir();
-    if dir.join("task-0").exists() {
-        return Err(TrainError::Run(format!(
-            "{} already holds a stream's tasks; set another name/output_dir",
-            dir.display()
-        )));
+    let progress_path = dir.join(PROGRESS_FILE);
+    let progress: Option<StreamProgress> = match (opts.resume, progress_path.exists()) {
+        (true, true) => {
+            let bytes = std::fs::read(&progress_path).map_err(|e| TrainError::io(&progress_path, e))?;
+            Some(serde_json::from_slice(&bytes).map_err(|e| TrainError::io(&progress_path, format!("not a stream's progress file: {e}")))?)
+        }
+        (false, true) => {
+            return Err(TrainError::Run(format!(
+                "{} already holds a stream; pass --resume to continue it, or set another name/output_dir",
+                dir.display()
+            )));
+        }
+        (_, false) => None,
+    };
+    // The first task not finished, and the checkpoint to continue it from: one inside it, or
+    // the one written at its start (epoch 0: the state after the previous task).
+    let first_task = progress.as_ref().map_or(0, |p| p.rows.len().saturating_sub(1));
+    if progress.as_ref().is_some_and(|p| p.rows.len() != p.task_wall_seconds.len() + 1 || first_task > tasks.len()) {
+        return Err(TrainError::io(&progress_path, "its rows do not match this stream's tasks"));
     }
+    let checkpoint = match &progress {
+        Some(_) if first_task < tasks.len() => latest_intact(&dir.join(format!("task-{first_task}")).join("checkpoint"))?,
+        _ => None,
+    };
     std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
     let _ = param_infos(&model);
     let mut methods = Methods::new(config.methods::<M>())?;
@@ -167,16 +198,34 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         total_steps,
         run_dir: None,
     };
-    let trainee = methods.attach(model, &cx)?;
-    let optimizer = build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?;
-    let schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
+    if let Some(c) = &checkpoint {
+        methods.restore(c.methods.clone())?;
+    }
+    let mut trainee = methods.attach(model, &cx)?;
+    if let Some(c) = &checkpoint {
+        trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Run(format!("task-{first_task}: checkpoint does not fit this model ({e})")))?;
+        methods.loaded(&trainee.model)?;
+    }
+    let mut optimizer = build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?;
+    let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
+    let (mut step, mut history, mut first_epoch) = (0, History::default(), 1);
+    if let Some(c) = &checkpoint {
+        optimizer.load_bytes(c.optim.clone(), &path_ids(&trainee)).map_err(TrainError::Run)?;
+        schedule = schedule.load_record(c.scheduler.clone());
+        (step, history, first_epoch) = (c.progress.step, c.history(), c.epoch + 1);
+        if !opts.quiet {
+            println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
+        }
+    } else if first_task > 0 {
+        return Err(TrainError::Run(format!("--resume: no intact checkpoint in {}", dir.join(format!("task-{first_task}/checkpoint")).display())));
+    }
     let mut state = TrainState {
         trainee,
         methods,
         optimizer,
         schedule,
-        step: 0,
-        history: History::default(),
+        step,
+        history,
     };
     let inner = device.clone().inner();
     let evaluate_all = |state: &TrainState<M>| -> Vec<Evaluation> {
@@ -195,9 +244,22 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             .collect()
     };
     let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
-    let mut rows = vec![accuracies(&evaluate_all(&state))];
-    let (mut wall, mut optimizer_bytes) = (Vec::new(), Vec::new());
-    for (k, (task, data)) in tasks.iter().zip(datas).enumerate() {
+    let write_progress = |p: &StreamProgress| -> Result<()> {
+        let json = serde_json::to_vec_pretty(p).map_err(|e| TrainError::io(&progress_path, e))?;
+        plasticity_core::files::write_atomic(&progress_path, &json).map_err(|e| TrainError::io(&progress_path, e))
+    };
+    let mut p = match progress {
+        Some(p) => p,
+        None => {
+            let p = StreamProgress {
+                rows: vec![accuracies(&evaluate_all(&state))],
+                ..Default::default()
+            };
+            write_progress(&p)?;
+            p
+        }
+    };
+    for (k, (task, data)) in tasks.iter().zip(datas).enumerate().skip(first_task) {
         let task_started = Instant::now();
         let task_dir = dir.join(format!("task-{k}"));
         let ckpt = task_dir.join("checkpoint");
@@ -208,7 +270,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         let spec = TaskSpec {
             index: k,
             epochs,
-            first_epoch: 1,
+            first_epoch: if k == first_task { first_epoch } else { 1 },
             batch_size: batch,
             eval_batch_size: config.train.eval_batch_size,
             grad_clip_norm: config.optimizer.common().grad_clip_norm,
@@ -227,16 +289,15 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             },
             opts,
         };
-        state.history = History::default();
+        if spec.first_epoch == 1 {
+            state.history = History::default();
+        }
         let (trained, how) = train_task(state, data, &spec, device, &mut end)?;
         state = trained;
         if let TaskEnd::Interrupted(reason) = how {
-            return Err(TrainError::Run(format!(
-                "task {k} ({}) stopped: {reason}. A stream cannot be resumed yet: run it again with another output_dir",
-                task.name
-            )));
+            return Err(TrainError::Run(format!("task {k} ({}) stopped: {reason}", task.name)));
         }
-        optimizer_bytes.push(state.optimizer.to_bytes().map_err(TrainError::Run)?.len());
+        let bytes = state.optimizer.to_bytes().map_err(TrainError::Run)?.len();
         if continual.reset_optimizer {
             state.optimizer = build_optimizer(&config.optimizer, &state.trainee, state.methods.as_slice(), host_device(config), device)?;
         }
@@ -258,9 +319,24 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             None,
         );
         write_report(&task_dir, &results)?;
-        rows.push(accuracies(&evals));
-        wall.push(task_started.elapsed().as_secs_f64());
+        // The next task starts from this state (after task_end and any optimizer reset): its
+        // checkpoint of epoch 0, so that --resume continues there.
+        if k + 1 < tasks.len() {
+            let next = dir.join(format!("task-{}", k + 1)).join("checkpoint");
+            std::fs::create_dir_all(&next).map_err(|e| TrainError::io(&next, e))?;
+            state.history = History::default();
+            write_checkpoint(&next, 0, &state)?;
+        }
+        p.rows.push(accuracies(&evals));
+        p.task_wall_seconds.push(task_started.elapsed().as_secs_f64());
+        p.optimizer_state_bytes.push(bytes);
+        write_progress(&p)?;
     }
+    let StreamProgress {
+        rows,
+        task_wall_seconds: wall,
+        optimizer_state_bytes: optimizer_bytes,
+    } = p;
     let matrix = AccuracyMatrix::new(rows).map_err(TrainError::Run)?;
     let sizes: Vec<usize> = datas.iter().map(|d| d.test.len()).collect();
     let metrics = matrix.metrics(&sizes).map_err(TrainError::Run)?;
