@@ -9,27 +9,7 @@ use common::{config, temp_dir};
 use plasticity::train::continual::train_stream;
 use plasticity::train::RunOptions;
 
-const STREAM: &str = r#"
-name = "stream"
-seed = 3
-[data]
-valid_size = 500
-[model]
-kind = "mlp"
-hidden = [64]
-[optimizer]
-kind = "adam"
-lr = 1e-3
-[schedule]
-kind = "constant"
-[train]
-epochs = 2
-batch_size = 64
-[continual]
-[continual.stream]
-kind = "split-mnist"
-classes = [[0, 1], [2, 3]]
-"#;
+const STREAM: &str = include_str!("support/split-stream.toml");
 
 fn opts() -> RunOptions {
     RunOptions {

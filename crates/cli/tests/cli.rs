@@ -388,37 +388,17 @@ fn compander_run_loads_in_every_command() {
 fn stream_resumes_bit_identically_after_sigkill() {
     let dir = temp("stream-kill");
     let config = dir.join("stream.toml");
-    let text = r#"
-name = "stream"
-seed = 5
-[data]
-valid_size = 500
-[model]
-kind = "mlp"
-hidden = [64]
-[optimizer]
-kind = "adam"
-lr = 1e-3
-[schedule]
-kind = "constant"
-[train]
-epochs = 4
-batch_size = 8
-keep_checkpoints = 5
-[continual]
-[continual.stream]
-kind = "split-mnist"
-scenario = "class"
-classes = [[0, 1], [2, 3], [4, 5]]
-[ewc]
-lambda = 10.0
-fisher = "empirical"
-samples = 100
-"#;
+    let text = format!(
+        "{}scenario = \"class\"\n[ewc]\nlambda = 10.0\nfisher = \"empirical\"\nsamples = 100\n",
+        include_str!("../../../tests/support/split-stream.toml")
+    );
     std::fs::write(&config, text).unwrap();
     let run = |out: &Path| {
         let mut cmd = bin();
         cmd.arg("-q").arg("continual").arg(&config).arg("--output-dir").arg(out);
+        for set in ["seed=5", "train.epochs=4", "train.batch_size=8", "train.keep_checkpoints=5", "continual.stream.classes=[[0, 1], [2, 3], [4, 5]]"] {
+            cmd.arg("--set").arg(set);
+        }
         cmd
     };
     let full = dir.join("full");
