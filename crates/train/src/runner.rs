@@ -3,7 +3,7 @@
 //! the config's tables ([`RunConfig::methods`]) and from the caller ([`Extensions`]).
 
 use crate::artifacts::{load_model_file, save_final};
-use crate::checkpoint::{checkpoint_epochs, delete_checkpoint, latest_intact, write_checkpoint};
+use crate::checkpoint::{Checkpoint, checkpoint_epochs, delete_checkpoint, latest_intact, write_checkpoint};
 use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
 use crate::device::{DeviceChoice, parse_device};
@@ -188,11 +188,27 @@ fn init_from<M: PlasticModel>(model: M, from: &Path, device: &Device) -> Result<
 
 /// Checkpoints, progress lines and stopping after each epoch of a run.
 pub(crate) struct RunEpochEnd<'a> {
-    pub(crate) dir: PathBuf,
-    pub(crate) keep: usize,
-    pub(crate) epochs: usize,
-    pub(crate) rules: StopRules,
-    pub(crate) opts: &'a RunOptions,
+    dir: PathBuf,
+    keep: usize,
+    epochs: usize,
+    rules: StopRules,
+    opts: &'a RunOptions,
+}
+
+impl<'a> RunEpochEnd<'a> {
+    /// Checkpoints into `dir` for a task of `epochs` epochs, with the config's stopping rules.
+    pub(crate) fn new(dir: PathBuf, config: &RunConfig, epochs: usize, opts: &'a RunOptions) -> Self {
+        Self {
+            dir,
+            keep: config.train.keep_checkpoints,
+            epochs,
+            rules: StopRules {
+                patience: config.train.early_stopping_patience,
+                valid_accuracy: config.train.stop_at_valid_accuracy,
+            },
+            opts,
+        }
+    }
 }
 
 impl<M: PlasticModel> EpochEnd<M> for RunEpochEnd<'_> {
@@ -250,7 +266,7 @@ pub fn run_model<M: PlasticModel>(
     let _ = param_infos(&model);
     let mut list = config.methods::<M>();
     list.extend(ext.methods);
-    let mut methods = Methods::new(list)?;
+    let methods = Methods::new(list)?;
 
     let checkpoint = match opts.resume {
         true => {
@@ -271,57 +287,14 @@ pub fn run_model<M: PlasticModel>(
     let batch = config.train.batch_size;
     let steps_per_epoch = data.train.len().div_ceil(batch);
     let total_steps = steps_per_epoch * config.train.epochs;
+    let (state, first_epoch) = start_state(config, model, methods, ext.optimizer, checkpoint.as_ref(), &ckpt_dir, total_steps, device)?;
     if let Some(c) = &checkpoint {
-        methods.restore(c.methods.clone())?;
-    }
-    let cx = AttachContext {
-        device,
-        total_steps,
-        run_dir: None,
-    };
-    let mut trainee = methods.attach(model, &cx)?;
-    // Loading a checkpoint restores the parameter ids it was written with (Burn's
-    // `load_record`): load it before anything keyed by id (the optimizer's no-decay group).
-    if let Some(c) = &checkpoint {
-        let path = crate::checkpoint::checkpoint_path(&ckpt_dir, "model", c.epoch);
-        trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
-            path,
-            message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
-        })?;
-        methods.loaded(&trainee.model)?;
-    }
-    let mut optimizer = match ext.optimizer {
-        Some(optimizer) => optimizer,
-        None => build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?,
-    };
-    let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
-    let (history, step, first_epoch) = match checkpoint {
-        Some(c) => {
-            let optim_path = crate::checkpoint::checkpoint_path(&ckpt_dir, "optim", c.epoch);
-            optimizer
-                .load_bytes(c.optim.clone(), &path_ids(&trainee))
-                .map_err(|message| TrainError::Checkpoint {
-                    path: optim_path,
-                    message,
-                })?;
-            schedule = schedule.load_record(c.scheduler.clone());
-            tracing::info!("resuming after epoch {}", c.epoch);
-            if !opts.quiet {
-                println!("resuming at epoch {}/{}", c.epoch + 1, config.train.epochs);
-            }
-            (c.history(), c.progress.step, c.epoch + 1)
+        tracing::info!("resuming after epoch {}", c.epoch);
+        if !opts.quiet {
+            println!("resuming at epoch {}/{}", c.epoch + 1, config.train.epochs);
         }
-        None => (History::default(), 0, 1),
-    };
+    }
     let resumed_after = (first_epoch > 1).then_some(first_epoch - 1);
-    let state = TrainState {
-        trainee,
-        methods,
-        optimizer,
-        schedule,
-        step,
-        history,
-    };
     let spec = TaskSpec {
         index: 0,
         epochs: config.train.epochs,
@@ -333,16 +306,7 @@ pub fn run_model<M: PlasticModel>(
         rng_seed: mix(config.seed, STREAM_TRAIN_RNG),
         logit_mask: None,
     };
-    let mut end = RunEpochEnd {
-        dir: ckpt_dir,
-        keep: config.train.keep_checkpoints,
-        epochs: config.train.epochs,
-        rules: StopRules {
-            patience: config.train.early_stopping_patience,
-            valid_accuracy: config.train.stop_at_valid_accuracy,
-        },
-        opts,
-    };
+    let mut end = RunEpochEnd::new(ckpt_dir, config, config.train.epochs, opts);
     let (state, how) = train_task(state, &data, &spec, device, &mut end)?;
     let stopped = match how {
         TaskEnd::Completed => None,
@@ -352,6 +316,70 @@ pub fn run_model<M: PlasticModel>(
         }
     };
     finish_run(config, &dir, state, &data, device, started, resumed_after, stopped)
+}
+
+/// The state a task starts from: `methods` attached to `model`, `optimizer` (or one built from
+/// the config) and the schedule over `total_steps`. With a checkpoint (read from `ckpt_dir`),
+/// the methods' state, the model, the optimizer's state, the schedule, the step and the history
+/// come from it. Returns the state and the first epoch to train.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_state<M: PlasticModel>(
+    config: &RunConfig,
+    model: M,
+    mut methods: Methods<M>,
+    optimizer: Option<Optimizer>,
+    checkpoint: Option<&Checkpoint>,
+    ckpt_dir: &Path,
+    total_steps: usize,
+    device: &Device,
+) -> Result<(TrainState<M>, usize)> {
+    if let Some(c) = checkpoint {
+        methods.restore(c.methods.clone())?;
+    }
+    let cx = AttachContext {
+        device,
+        total_steps,
+        run_dir: None,
+    };
+    let mut trainee = methods.attach(model, &cx)?;
+    // Loading a checkpoint restores the parameter ids it was written with (Burn's
+    // `load_record`): load it before anything keyed by id (the optimizer's no-decay group).
+    if let Some(c) = checkpoint {
+        let path = crate::checkpoint::checkpoint_path(ckpt_dir, "model", c.epoch);
+        trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Checkpoint {
+            path,
+            message: format!("does not fit this model ({e}); was it written by a run with a different [model] or methods?"),
+        })?;
+        methods.loaded(&trainee.model)?;
+    }
+    let mut optimizer = match optimizer {
+        Some(optimizer) => optimizer,
+        None => build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?,
+    };
+    let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
+    let (history, step, first_epoch) = match checkpoint {
+        Some(c) => {
+            let optim_path = crate::checkpoint::checkpoint_path(ckpt_dir, "optim", c.epoch);
+            optimizer
+                .load_bytes(c.optim.clone(), &path_ids(&trainee))
+                .map_err(|message| TrainError::Checkpoint {
+                    path: optim_path,
+                    message,
+                })?;
+            schedule = schedule.load_record(c.scheduler.clone());
+            (c.history(), c.progress.step, c.epoch + 1)
+        }
+        None => (History::default(), 0, 1),
+    };
+    let state = TrainState {
+        trainee,
+        methods,
+        optimizer,
+        schedule,
+        step,
+        history,
+    };
+    Ok((state, first_epoch))
 }
 
 /// After training: the final files, the test evaluation, the methods' artifacts and reports,

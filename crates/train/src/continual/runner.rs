@@ -22,16 +22,15 @@ use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
 use crate::error::{Result, TrainError};
 use crate::history::History;
-use crate::optim::{build_optimizer, build_schedule};
+use crate::optim::build_optimizer;
 use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
-use crate::runner::{RunEpochEnd, RunOptions, host_device, path_ids, training_device};
-use crate::stopper::StopRules;
+use crate::runner::{RunEpochEnd, RunOptions, host_device, start_state, training_device};
 use crate::task::{TaskEnd, TaskSpec, TrainState, mask_logits, train_task};
 use crate::trainee::Methods;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use plasticity_core::{AttachContext, Evaluation, Forward, Mode, PlasticModel, TaskData, evaluate, param_infos};
+use plasticity_core::{Evaluation, Forward, Mode, PlasticModel, TaskData, evaluate, param_infos};
 use plasticity_data::mix;
 use plasticity_models::WithModel;
 use serde::{Deserialize, Serialize};
@@ -189,44 +188,19 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     };
     std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
     let _ = param_infos(&model);
-    let mut methods = Methods::new(config.methods::<M>())?;
+    let methods = Methods::new(config.methods::<M>())?;
     let epochs = continual.epochs_per_task.unwrap_or(config.train.epochs);
     let batch = config.train.batch_size;
     let total_steps: usize = datas.iter().map(|d| d.train.len().div_ceil(batch) * epochs).sum();
-    let cx = AttachContext {
-        device,
-        total_steps,
-        run_dir: None,
-    };
-    if let Some(c) = &checkpoint {
-        methods.restore(c.methods.clone())?;
-    }
-    let mut trainee = methods.attach(model, &cx)?;
-    if let Some(c) = &checkpoint {
-        trainee = trainee.try_load_record(c.model.clone()).map_err(|e| TrainError::Run(format!("task-{first_task}: checkpoint does not fit this model ({e})")))?;
-        methods.loaded(&trainee.model)?;
-    }
-    let mut optimizer = build_optimizer(&config.optimizer, &trainee, methods.as_slice(), host_device(config), device)?;
-    let mut schedule = build_schedule(&config.schedule, config.optimizer.lr(), total_steps)?;
-    let (mut step, mut history, mut first_epoch) = (0, History::default(), 1);
-    if let Some(c) = &checkpoint {
-        optimizer.load_bytes(c.optim.clone(), &path_ids(&trainee)).map_err(TrainError::Run)?;
-        schedule = schedule.load_record(c.scheduler.clone());
-        (step, history, first_epoch) = (c.progress.step, c.history(), c.epoch + 1);
+    let first_dir = dir.join(format!("task-{first_task}")).join("checkpoint");
+    let (mut state, first_epoch) = start_state(config, model, methods, None, checkpoint.as_ref(), &first_dir, total_steps, device)?;
+    if checkpoint.is_some() {
         if !opts.quiet {
             println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
         }
     } else if first_task > 0 {
-        return Err(TrainError::Run(format!("--resume: no intact checkpoint in {}", dir.join(format!("task-{first_task}/checkpoint")).display())));
+        return Err(TrainError::Run(format!("--resume: no intact checkpoint in {}", first_dir.display())));
     }
-    let mut state = TrainState {
-        trainee,
-        methods,
-        optimizer,
-        schedule,
-        step,
-        history,
-    };
     let inner = device.clone().inner();
     let evaluate_all = |state: &TrainState<M>| -> Vec<Evaluation> {
         let valid = state.trainee.valid();
@@ -279,16 +253,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             rng_seed: mix(mix(config.seed, STREAM_TRAIN_RNG), k as u64),
             logit_mask: task.logit_mask.clone(),
         };
-        let mut end = RunEpochEnd {
-            dir: ckpt,
-            keep: config.train.keep_checkpoints,
-            epochs,
-            rules: StopRules {
-                patience: config.train.early_stopping_patience,
-                valid_accuracy: config.train.stop_at_valid_accuracy,
-            },
-            opts,
-        };
+        let mut end = RunEpochEnd::new(ckpt, config, epochs, opts);
         if spec.first_epoch == 1 {
             state.history = History::default();
         }
