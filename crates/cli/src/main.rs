@@ -13,6 +13,8 @@ fn main() {
         // One line, no backtrace: the cause chain joined.
         let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", chain.join(": "));
-        std::process::exit(1);
+        // 130, as a shell reports a command stopped by Ctrl-C (SIGINT): the run did not finish.
+        let interrupted = matches!(err.downcast_ref(), Some(plasticity_train::TrainError::Interrupted(_)));
+        std::process::exit(if interrupted { 130 } else { 1 });
     }
 }

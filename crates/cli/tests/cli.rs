@@ -4,7 +4,7 @@
 #[path = "../../../tests/support/kill.rs"]
 mod kill;
 
-use kill::{kill_after, kill_inside_epoch_3};
+use kill::{interrupt_after, kill_after, kill_inside_epoch_3};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -381,12 +381,10 @@ fn compander_run_loads_in_every_command() {
 }
 
 /// A stream of three Split MNIST tasks (class-incremental, with EWC so that method state
-/// crosses the task boundaries), killed with SIGKILL inside task 2's third epoch
-/// (`task-1/`) and resumed: the finished task is skipped, the unfinished one continues from its
-/// checkpoint, and the accuracy matrix is bit-identical to an uninterrupted stream's.
-#[test]
-fn stream_resumes_bit_identically_after_sigkill() {
-    let dir = temp("stream-kill");
+/// crosses the task boundaries), run whole and run again stopped inside task 2 by `stop`, then
+/// resumed. Returns the two run directories.
+fn stream_stopped_and_resumed(name: &str, extra: &[&str], stop: impl FnOnce(&mut std::process::Child, &Path)) -> (PathBuf, PathBuf) {
+    let dir = temp(name);
     let config = dir.join("stream.toml");
     let text = format!(
         "{}scenario = \"class\"\n[ewc]\nlambda = 10.0\nfisher = \"empirical\"\nsamples = 100\n",
@@ -396,7 +394,8 @@ fn stream_resumes_bit_identically_after_sigkill() {
     let run = |out: &Path| {
         let mut cmd = bin();
         cmd.arg("-q").arg("continual").arg(&config).arg("--output-dir").arg(out);
-        for set in ["seed=5", "train.epochs=4", "train.batch_size=8", "train.keep_checkpoints=5", "continual.stream.classes=[[0, 1], [2, 3], [4, 5]]"] {
+        let sets = ["seed=5", "train.epochs=4", "train.batch_size=8", "train.keep_checkpoints=5", "continual.stream.classes=[[0, 1], [2, 3], [4, 5]]"];
+        for set in sets.iter().chain(extra) {
             cmd.arg("--set").arg(set);
         }
         cmd
@@ -407,7 +406,8 @@ fn stream_resumes_bit_identically_after_sigkill() {
 
     let split = dir.join("split");
     let mut child = run(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    kill_after(&mut child, &split.join("task-1/checkpoint/history-2.json"), Duration::from_millis(100), &split.join("results.json"));
+    stop(&mut child, &split);
+    assert!(!split.join("results.json").exists(), "stopped before the end");
     let again = run(&split).output().unwrap();
     assert!(!again.status.success(), "without --resume an existing stream is refused");
     assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
@@ -419,4 +419,38 @@ fn stream_resumes_bit_identically_after_sigkill() {
     assert_eq!(a["accuracy_matrix"], b["accuracy_matrix"]);
     assert_eq!(a["metrics"], b["metrics"]);
     assert_eq!(a["accuracy_matrix"].as_array().unwrap().len(), 4);
+    (full, split)
+}
+
+/// Per-task layout, SIGKILL inside task 2's third epoch (`task-1/`): the finished task is
+/// skipped, the unfinished one continues from its checkpoint, and the accuracy matrix is
+/// bit-identical to an uninterrupted stream's.
+#[test]
+fn stream_resumes_bit_identically_after_sigkill() {
+    stream_stopped_and_resumed("stream-kill", &[], |child, split| {
+        kill_after(child, &split.join("task-1/checkpoint/history-2.json"), Duration::from_millis(100), &split.join("results.json"));
+    });
+}
+
+/// Compact layout, Ctrl-C (SIGINT) inside task 2: the stream stops after a checkpoint with exit
+/// status 130 and a line saying how to resume; resumed, its R is bit-identical. The compact run
+/// keeps one directory: no `task-<k>/`, one line per row in `tasks.jsonl`, the final model.
+#[test]
+fn compact_stream_stops_on_ctrl_c_and_resumes_bit_identically() {
+    let (full, split) = stream_stopped_and_resumed("stream-int", &["continual.layout=\"compact\""], |child, split| {
+        // Task 2 (k = 1) starts with its checkpoint, number 1 · (4 + 1) + 0.
+        let status = interrupt_after(child, &split.join("checkpoint/history-5.json"), Duration::from_millis(50));
+        assert_eq!(status.code(), Some(130), "Ctrl-C ends the stream with status 130");
+        let stopped_at: Vec<usize> = std::fs::read_dir(split.join("checkpoint"))
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().unwrap().strip_prefix("history-")?.strip_suffix(".json")?.parse().ok())
+            .collect();
+        assert!(stopped_at.iter().any(|&n| n > 5), "a checkpoint inside task 2 or later: {stopped_at:?}");
+    });
+    for run in [&full, &split] {
+        assert!(!run.join("task-0").exists(), "compact: no per-task directories");
+        assert!(run.join("model.bpk").exists() && run.join("config.toml").exists());
+        let lines = std::fs::read_to_string(run.join("tasks.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 4, "row 0 and one line per task");
+    }
 }

@@ -20,6 +20,9 @@ pub enum TrainError {
     /// The run stopped: a NaN or infinite loss, a failed checkpoint write, a data error.
     #[error("{0}")]
     Run(String),
+    /// Ctrl-C stopped the run after writing a checkpoint (the message says how to resume).
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl TrainError {

@@ -193,6 +193,11 @@ pub(crate) struct RunEpochEnd<'a> {
     epochs: usize,
     rules: StopRules,
     opts: &'a RunOptions,
+    /// Checkpoint of epoch `e` is written as `offset + e` (a compact stream numbers its
+    /// checkpoints across tasks).
+    offset: usize,
+    /// A checkpoint after every epoch (otherwise only when Ctrl-C stops the run).
+    every_epoch: bool,
 }
 
 impl<'a> RunEpochEnd<'a> {
@@ -207,21 +212,35 @@ impl<'a> RunEpochEnd<'a> {
                 valid_accuracy: config.train.stop_at_valid_accuracy,
             },
             opts,
+            offset: 0,
+            every_epoch: true,
+        }
+    }
+
+    /// Checkpoints numbered from `offset`, written only when Ctrl-C stops the run.
+    pub(crate) fn on_interrupt_only(self, offset: usize) -> Self {
+        Self {
+            offset,
+            every_epoch: false,
+            ..self
         }
     }
 }
 
 impl<M: PlasticModel> EpochEnd<M> for RunEpochEnd<'_> {
     fn epoch_end(&mut self, epoch: usize, state: &TrainState<M>) -> Result<Flow> {
-        write_checkpoint(&self.dir, epoch, state)?;
-        for old in checkpoint_epochs(&self.dir).into_iter().skip(self.keep) {
-            delete_checkpoint(&self.dir, old)?;
-        }
         let records = state.history.records_until(epoch);
+        let stop = stop_reason(&self.opts.signal, self.rules, &records, epoch);
+        if self.every_epoch || matches!(stop, Some(Stop::Interrupt(_))) {
+            write_checkpoint(&self.dir, self.offset + epoch, state)?;
+            for old in checkpoint_epochs(&self.dir).into_iter().skip(self.keep) {
+                delete_checkpoint(&self.dir, old)?;
+            }
+        }
         if let Some(r) = records.last() {
             crate::progress::report_epoch(r, self.epochs, self.opts.quiet);
         }
-        Ok(match stop_reason(&self.opts.signal, self.rules, &records, epoch) {
+        Ok(match stop {
             None => Flow::Continue,
             Some(Stop::Finish(reason)) => Flow::Finish(reason),
             Some(Stop::Interrupt(reason)) => Flow::Interrupt(reason),
@@ -287,7 +306,7 @@ pub fn run_model<M: PlasticModel>(
     let batch = config.train.batch_size;
     let steps_per_epoch = data.train.len().div_ceil(batch);
     let total_steps = steps_per_epoch * config.train.epochs;
-    let (state, first_epoch) = start_state(config, model, methods, ext.optimizer, checkpoint.as_ref(), &ckpt_dir, total_steps, device)?;
+    let (state, first_epoch) = start_state(config, model, methods, ext.optimizer, checkpoint.as_ref(), 0, &ckpt_dir, total_steps, device)?;
     if let Some(c) = &checkpoint {
         tracing::info!("resuming after epoch {}", c.epoch);
         if !opts.quiet {
@@ -321,7 +340,8 @@ pub fn run_model<M: PlasticModel>(
 /// The state a task starts from: `methods` attached to `model`, `optimizer` (or one built from
 /// the config) and the schedule over `total_steps`. With a checkpoint (read from `ckpt_dir`),
 /// the methods' state, the model, the optimizer's state, the schedule, the step and the history
-/// come from it. Returns the state and the first epoch to train.
+/// come from it; its file number less `offset` is the epoch it was written after. Returns the
+/// state and the first epoch to train.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn start_state<M: PlasticModel>(
     config: &RunConfig,
@@ -329,6 +349,7 @@ pub(crate) fn start_state<M: PlasticModel>(
     mut methods: Methods<M>,
     optimizer: Option<Optimizer>,
     checkpoint: Option<&Checkpoint>,
+    offset: usize,
     ckpt_dir: &Path,
     total_steps: usize,
     device: &Device,
@@ -367,7 +388,7 @@ pub(crate) fn start_state<M: PlasticModel>(
                     message,
                 })?;
             schedule = schedule.load_record(c.scheduler.clone());
-            (c.history(), c.progress.step, c.epoch + 1)
+            (c.history(), c.progress.step, c.epoch - offset + 1)
         }
         None => (History::default(), 0, 1),
     };

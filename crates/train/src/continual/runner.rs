@@ -3,21 +3,24 @@
 //! carried over (or reset, `reset_optimizer`), and every task's test set evaluated before the
 //! first task and after each one: the accuracy matrix `R` and its metrics.
 //!
-//! Layout (`layout = "per-task"`): `task-<k>/` is a normal run directory (config.toml with the
-//! task's `[data]`, model.bpk, methods.bpk, results.json, curves.png, checkpoint/), and the
-//! top-level `results.json` holds `R`, the metrics and per-task wall time and optimizer-state
-//! bytes, with `accuracy-matrix.png` and `tasks.png`. In the task-incremental scenario each
-//! task's logits are masked to its classes in training, validation and evaluation.
+//! Layouts ([`Layout`]): `task-<k>/` run directories (default), or one compact directory with
+//! periodic checkpoints. Either way the top level holds `tasks.jsonl` (a line per row of R, the
+//! per-task figures: [`super::progress`]), `results.json` with `R`, the metrics and per-task wall
+//! time and optimizer-state bytes, `accuracy-matrix.png` and `tasks.png`. In the
+//! task-incremental scenario each task's logits are masked to its classes in training,
+//! validation and evaluation.
 //!
-//! Resume: `stream.json` holds the rows of R so far; each task's `checkpoint/` starts with an
-//! epoch-0 checkpoint (the state after the previous task, `task_end` included), so `--resume`
-//! skips the finished tasks and continues the unfinished one from its latest intact
-//! checkpoint. Work in progress: the compact layout.
+//! Resume: a checkpoint at a task's start holds the state after the previous task (`task_end`
+//! included); `--resume` takes the newest intact checkpoint, cuts `tasks.jsonl` to it, skips the
+//! finished tasks and continues the unfinished one. Ctrl-C stops the whole stream after a
+//! checkpoint ([`TrainError::Interrupted`]).
 
+use super::layout::{Layout, StreamFiles};
 use super::metrics::{AccuracyMatrix, StreamMetrics};
+use super::progress::{PROGRESS_FILE, Progress, TaskLine};
 use super::stream::StreamTask;
 use crate::artifacts::save_final;
-use crate::checkpoint::{latest_intact, write_checkpoint};
+use crate::checkpoint::{Checkpoint, checkpoint_epochs, delete_checkpoint, write_checkpoint};
 use crate::config::RunConfig;
 use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
 use crate::error::{Result, TrainError};
@@ -50,6 +53,35 @@ pub struct ContinualConfig {
     /// Avalanche's and van de Ven's naive baselines).
     #[serde(default)]
     pub reset_optimizer: bool,
+    /// `"per-task"` (default) or `"compact"`: see [`Layout`].
+    #[serde(default)]
+    pub layout: Layout,
+    /// Compact layout: a checkpoint at the start of every `checkpoint_every`-th task. Default 1.
+    #[serde(default = "one")]
+    pub checkpoint_every: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl ContinualConfig {
+    /// Values serde cannot check; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        if self.checkpoint_every == 0 {
+            return Err(TrainError::config("continual.checkpoint_every", "must be at least 1 (a checkpoint every that many tasks)"));
+        }
+        if self.checkpoint_every != 1 && self.layout == Layout::PerTask {
+            return Err(TrainError::config(
+                "continual.checkpoint_every",
+                "only the compact layout skips task checkpoints; set layout = \"compact\" or remove the key",
+            ));
+        }
+        if self.epochs_per_task == Some(0) {
+            return Err(TrainError::config("continual.epochs_per_task", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 /// What `plasticity continual` returns.
@@ -74,23 +106,13 @@ struct StreamResults<'a> {
     wall_seconds: f64,
 }
 
-/// `stream.json`: the rows of R measured so far (row 0 and one per finished task) and the
-/// per-task figures, rewritten atomically after each task; `--resume` continues from it.
-#[derive(Serialize, Deserialize, Default)]
-struct StreamProgress {
-    rows: Vec<Vec<f64>>,
-    task_wall_seconds: Vec<f64>,
-    optimizer_state_bytes: Vec<usize>,
-}
-
-const PROGRESS_FILE: &str = "stream.json";
-
 /// Trains the config's model on its stream.
 pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSummary> {
     let continual = config
         .continual
         .as_ref()
         .ok_or_else(|| TrainError::config("continual", "`plasticity continual` needs a [continual] table with a [continual.stream]"))?;
+    continual.validate()?;
     let tasks = continual.stream.tasks(&config.data, config.seed).map_err(|(k, m)| TrainError::config(k, m))?;
     let device = training_device(config)?;
     struct Builtin<'a> {
@@ -151,6 +173,41 @@ fn task_data(raw: &plasticity_data::Mnist, task: &StreamTask, seed: u64, input: 
     })
 }
 
+/// Where a stream starts: its progress so far, the first task to train, and the checkpoint to
+/// continue it from (`None`: from the freshly built model, task 0).
+fn resume_point(files: &StreamFiles, tasks: usize, opts: &RunOptions) -> Result<(Progress, usize, Option<Checkpoint>)> {
+    let dir = &files.dir;
+    match (opts.resume, Progress::exists(dir)) {
+        (false, true) => Err(TrainError::Run(format!(
+            "{} already holds a stream; pass --resume to continue it, or set another name/output_dir",
+            dir.display()
+        ))),
+        (_, false) => Ok((Progress::new(dir), 0, None)),
+        (true, true) => {
+            let mut progress = Progress::read(dir)?;
+            if progress.lines.iter().any(|l| l.accuracies.len() != tasks) || progress.lines.len() > tasks + 1 {
+                return Err(TrainError::io(dir.join(PROGRESS_FILE), format!("its rows do not match this stream's {tasks} tasks")));
+            }
+            let last = progress.lines.len().saturating_sub(1);
+            let (first, checkpoint) = match files.latest(last)? {
+                Some((k, c)) => (k, Some(c)),
+                None => (0, None),
+            };
+            if progress.lines.len() < first + 1 {
+                return Err(TrainError::io(
+                    dir.join(PROGRESS_FILE),
+                    format!("has {} rows, but a checkpoint of task {first} exists: was it cut short?", progress.lines.len()),
+                ));
+            }
+            // Tasks after the checkpoint are trained again (bit-identically): their lines go.
+            if progress.lines.len() > first + 1 {
+                progress.truncate(first + 1)?;
+            }
+            Ok((progress, first, checkpoint))
+        }
+    }
+}
+
 fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     config: &RunConfig,
     continual: &ContinualConfig,
@@ -161,45 +218,28 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     opts: &RunOptions,
 ) -> Result<StreamSummary> {
     let started = Instant::now();
-    let dir = config.run_dir();
-    let progress_path = dir.join(PROGRESS_FILE);
-    let progress: Option<StreamProgress> = match (opts.resume, progress_path.exists()) {
-        (true, true) => {
-            let bytes = std::fs::read(&progress_path).map_err(|e| TrainError::io(&progress_path, e))?;
-            Some(serde_json::from_slice(&bytes).map_err(|e| TrainError::io(&progress_path, format!("not a stream's progress file: {e}")))?)
-        }
-        (false, true) => {
-            return Err(TrainError::Run(format!(
-                "{} already holds a stream; pass --resume to continue it, or set another name/output_dir",
-                dir.display()
-            )));
-        }
-        (_, false) => None,
+    let epochs = continual.epochs_per_task.unwrap_or(config.train.epochs);
+    let files = StreamFiles {
+        dir: config.run_dir(),
+        layout: continual.layout,
+        epochs,
+        checkpoint_every: continual.checkpoint_every,
     };
-    // The first task not finished, and the checkpoint to continue it from: one inside it, or
-    // the one written at its start (epoch 0: the state after the previous task).
-    let first_task = progress.as_ref().map_or(0, |p| p.rows.len().saturating_sub(1));
-    if progress.as_ref().is_some_and(|p| p.rows.len() != p.task_wall_seconds.len() + 1 || first_task > tasks.len()) {
-        return Err(TrainError::io(&progress_path, "its rows do not match this stream's tasks"));
-    }
-    let checkpoint = match &progress {
-        Some(_) if first_task < tasks.len() => latest_intact(&dir.join(format!("task-{first_task}")).join("checkpoint"))?,
-        _ => None,
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+    let dir = &files.dir;
+    let (mut progress, first_task, checkpoint) = resume_point(&files, tasks.len(), opts)?;
+    StreamFiles::create(dir)?;
+    let config_path = dir.join("config.toml");
+    let toml = toml::to_string_pretty(config).map_err(|e| TrainError::io(&config_path, e))?;
+    plasticity_core::files::write_atomic(&config_path, toml.as_bytes()).map_err(|e| TrainError::io(&config_path, e))?;
     let _ = param_infos(&model);
     let methods = Methods::new(config.methods::<M>())?;
-    let epochs = continual.epochs_per_task.unwrap_or(config.train.epochs);
     let batch = config.train.batch_size;
     let total_steps: usize = datas.iter().map(|d| d.train.len().div_ceil(batch) * epochs).sum();
-    let first_dir = dir.join(format!("task-{first_task}")).join("checkpoint");
-    let (mut state, first_epoch) = start_state(config, model, methods, None, checkpoint.as_ref(), &first_dir, total_steps, device)?;
-    if checkpoint.is_some() {
-        if !opts.quiet {
-            println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
-        }
-    } else if first_task > 0 {
-        return Err(TrainError::Run(format!("--resume: no intact checkpoint in {}", first_dir.display())));
+    let first_dir = files.checkpoints(first_task);
+    let offset = files.offset(first_task);
+    let (mut state, first_epoch) = start_state(config, model, methods, None, checkpoint.as_ref(), offset, &first_dir, total_steps, device)?;
+    if checkpoint.is_some() && !opts.quiet {
+        println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
     }
     let inner = device.clone().inner();
     let evaluate_all = |state: &TrainState<M>| -> Vec<Evaluation> {
@@ -218,26 +258,21 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             .collect()
     };
     let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
-    let write_progress = |p: &StreamProgress| -> Result<()> {
-        let json = serde_json::to_vec_pretty(p).map_err(|e| TrainError::io(&progress_path, e))?;
-        plasticity_core::files::write_atomic(&progress_path, &json).map_err(|e| TrainError::io(&progress_path, e))
-    };
-    let mut p = match progress {
-        Some(p) => p,
-        None => {
-            let p = StreamProgress {
-                rows: vec![accuracies(&evaluate_all(&state))],
-                ..Default::default()
-            };
-            write_progress(&p)?;
-            p
-        }
-    };
+    if progress.lines.is_empty() {
+        progress.push(TaskLine {
+            row: 0,
+            task: None,
+            accuracies: accuracies(&evaluate_all(&state)),
+            wall_seconds: 0.0,
+            optimizer_state_bytes: 0,
+            steps: 0,
+            last_epoch: None,
+        })?;
+    }
     for (k, (task, data)) in tasks.iter().zip(datas).enumerate().skip(first_task) {
         let task_started = Instant::now();
-        let task_dir = dir.join(format!("task-{k}"));
-        let ckpt = task_dir.join("checkpoint");
-        std::fs::create_dir_all(&ckpt).map_err(|e| TrainError::io(&ckpt, e))?;
+        let ckpt = files.checkpoints(k);
+        StreamFiles::create(&ckpt)?;
         if !opts.quiet {
             println!("task {}/{}: {}", k + 1, tasks.len(), task.name);
         }
@@ -254,58 +289,98 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             logit_mask: task.logit_mask.clone(),
         };
         let mut end = RunEpochEnd::new(ckpt, config, epochs, opts);
+        if files.layout == Layout::Compact {
+            end = end.on_interrupt_only(files.offset(k));
+        }
         if spec.first_epoch == 1 {
             state.history = History::default();
         }
         let (trained, how) = train_task(state, data, &spec, device, &mut end)?;
         state = trained;
         if let TaskEnd::Interrupted(reason) = how {
-            return Err(TrainError::Run(format!("task {k} ({}) stopped: {reason}", task.name)));
+            return Err(TrainError::Interrupted(format!("task {} of {} ({}): {reason}", k + 1, tasks.len(), task.name)));
         }
         let bytes = state.optimizer.to_bytes().map_err(TrainError::Run)?.len();
         if continual.reset_optimizer {
             state.optimizer = build_optimizer(&config.optimizer, &state.trainee, state.methods.as_slice(), host_device(config), device)?;
         }
         let evals = evaluate_all(&state);
-        save_final(&task_dir, &state.trainee, &state.methods)?;
-        let task_config = RunConfig {
-            data: task.data.clone(),
-            continual: None,
-            output_dir: Some(task_dir.clone()),
-            ..config.clone()
-        };
-        let results = Results::new(
-            &task_config,
-            state.history.records_until(usize::MAX),
-            Some(evals[k].clone()),
-            Parameters::of(&census(&state.trainee, &state.methods)),
-            task_started.elapsed().as_secs_f64(),
-            None,
-            None,
-        );
-        write_report(&task_dir, &results)?;
+        if files.layout == Layout::PerTask {
+            write_task_dir(config, &files.task_dir(k), task, &state, &evals[k], task_started)?;
+        }
+        progress.push(TaskLine {
+            row: k + 1,
+            task: Some(task.name.clone()),
+            accuracies: accuracies(&evals),
+            wall_seconds: task_started.elapsed().as_secs_f64(),
+            optimizer_state_bytes: bytes,
+            steps: state.step,
+            last_epoch: state.history.records_until(usize::MAX).last().cloned(),
+        })?;
         // The next task starts from this state (after task_end and any optimizer reset): its
         // checkpoint of epoch 0, so that --resume continues there.
-        if k + 1 < tasks.len() {
-            let next = dir.join(format!("task-{}", k + 1)).join("checkpoint");
-            std::fs::create_dir_all(&next).map_err(|e| TrainError::io(&next, e))?;
+        if k + 1 < tasks.len() && files.checkpoint_at_start(k + 1) {
+            let next = files.checkpoints(k + 1);
+            StreamFiles::create(&next)?;
             state.history = History::default();
-            write_checkpoint(&next, 0, &state)?;
+            write_checkpoint(&next, files.offset(k + 1), &state)?;
+            if files.layout == Layout::Compact {
+                for old in checkpoint_epochs(&next).into_iter().skip(config.train.keep_checkpoints) {
+                    delete_checkpoint(&next, old)?;
+                }
+            }
         }
-        p.rows.push(accuracies(&evals));
-        p.task_wall_seconds.push(task_started.elapsed().as_secs_f64());
-        p.optimizer_state_bytes.push(bytes);
-        write_progress(&p)?;
     }
-    let StreamProgress {
-        rows,
-        task_wall_seconds: wall,
-        optimizer_state_bytes: optimizer_bytes,
-    } = p;
-    let matrix = AccuracyMatrix::new(rows).map_err(TrainError::Run)?;
+    if files.layout == Layout::Compact {
+        save_final(dir, &state.trainee, &state.methods)?;
+    }
+    write_stream_results(dir, tasks, datas, &progress, started)
+}
+
+/// Task `k`'s run directory (per-task layout): final model, config with the task's `[data]`,
+/// results.json with its epochs and its test evaluation.
+fn write_task_dir<M: PlasticModel>(
+    config: &RunConfig,
+    task_dir: &std::path::Path,
+    task: &StreamTask,
+    state: &TrainState<M>,
+    test: &Evaluation,
+    started: Instant,
+) -> Result<()> {
+    save_final(task_dir, &state.trainee, &state.methods)?;
+    let task_config = RunConfig {
+        data: task.data.clone(),
+        continual: None,
+        output_dir: Some(task_dir.to_path_buf()),
+        ..config.clone()
+    };
+    let results = Results::new(
+        &task_config,
+        state.history.records_until(usize::MAX),
+        Some(*test),
+        Parameters::of(&census(&state.trainee, &state.methods)),
+        started.elapsed().as_secs_f64(),
+        None,
+        None,
+    );
+    write_report(task_dir, &results)
+}
+
+/// The top-level results.json, accuracy-matrix.png and tasks.png of a finished stream.
+fn write_stream_results(
+    dir: &std::path::Path,
+    tasks: &[StreamTask],
+    datas: &[TaskData<Tensor<2>>],
+    progress: &Progress,
+    started: Instant,
+) -> Result<StreamSummary> {
+    let matrix = AccuracyMatrix::new(progress.rows()).map_err(TrainError::Run)?;
     let sizes: Vec<usize> = datas.iter().map(|d| d.test.len()).collect();
     let metrics = matrix.metrics(&sizes).map_err(TrainError::Run)?;
     let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+    let done = &progress.lines[1..];
+    let wall: Vec<f64> = done.iter().map(|l| l.wall_seconds).collect();
+    let optimizer_bytes: Vec<usize> = done.iter().map(|l| l.optimizer_state_bytes).collect();
     let results = StreamResults {
         tasks: &names,
         accuracy_matrix: matrix.rows(),
@@ -323,9 +398,32 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     let png = dir.join("tasks.png");
     super::plots::tasks_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
     Ok(StreamSummary {
-        dir,
+        dir: dir.to_path_buf(),
         tasks: names,
         matrix,
         metrics,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_keys_are_checked_and_named() {
+        let parse = |text: &str| -> ContinualConfig {
+            toml::from_str(&format!("{text}\n[stream]\nkind = \"permuted-mnist\"\ntasks = 2\n")).unwrap()
+        };
+        let key = |text: &str| match parse(text).validate() {
+            Err(TrainError::Config { origin, .. }) => origin,
+            other => panic!("{text}: {:?}", other.err()),
+        };
+        assert_eq!(parse("").layout, Layout::PerTask);
+        assert!(parse("layout = \"compact\"\ncheckpoint_every = 10").validate().is_ok());
+        assert_eq!(key("layout = \"compact\"\ncheckpoint_every = 0"), "continual.checkpoint_every");
+        assert_eq!(key("checkpoint_every = 3"), "continual.checkpoint_every");
+        assert_eq!(key("epochs_per_task = 0"), "continual.epochs_per_task");
+        let e = toml::from_str::<ContinualConfig>("layout = \"dense\"\n[stream]\nkind = \"permuted-mnist\"\ntasks = 2\n").unwrap_err();
+        assert!(e.to_string().contains("per-task") && e.to_string().contains("compact"), "{e}");
+    }
 }
