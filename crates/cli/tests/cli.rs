@@ -418,7 +418,10 @@ fn stream_stopped_and_resumed(name: &str, extra: &[&str], stop: impl FnOnce(&mut
     let (a, b) = (read(&full), read(&split));
     assert_eq!(a["accuracy_matrix"], b["accuracy_matrix"]);
     assert_eq!(a["metrics"], b["metrics"]);
+    assert_eq!(a["diagnostics"], b["diagnostics"], "the plasticity diagnostics too");
     assert_eq!(a["accuracy_matrix"].as_array().unwrap().len(), 4);
+    assert_eq!(a["diagnostics"].as_array().unwrap().len(), 4, "one per row of R");
+    assert!(split.join("plasticity.png").exists());
     (full, split)
 }
 

@@ -6,6 +6,7 @@
 
 use crate::error::{Result, TrainError};
 use crate::history::EpochRecord;
+use plasticity_continual::diagnostics::Diagnostics;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub struct TaskLine {
     pub steps: u64,
     /// The task's last epoch: train and validation loss and accuracy.
     pub last_epoch: Option<EpochRecord>,
+    /// The plasticity diagnostics after the task (at initialisation on row 0), if measured.
+    #[serde(default)]
+    pub diagnostics: Option<Diagnostics>,
 }
 
 /// The lines of `tasks.jsonl` and where they are written.
@@ -116,6 +120,7 @@ mod tests {
             optimizer_state_bytes: 8,
             steps: 3,
             last_epoch: None,
+            diagnostics: None,
         }
     }
 

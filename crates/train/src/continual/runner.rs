@@ -34,6 +34,7 @@ use crate::trainee::Methods;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use plasticity_core::{Evaluation, Forward, Mode, PlasticModel, TaskData, evaluate, param_infos};
+use plasticity_continual::diagnostics::{Diagnostics, diagnose};
 use plasticity_data::mix;
 use plasticity_models::WithModel;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,14 @@ pub struct ContinualConfig {
     /// Compact layout: a checkpoint at the start of every `checkpoint_every`-th task. Default 1.
     #[serde(default = "one")]
     pub checkpoint_every: usize,
+    /// The plasticity diagnostics' probe batch: the first `probe_examples` test examples of the
+    /// task just trained (of task 0 at initialisation). Default 500; 0 turns them off.
+    #[serde(default = "five_hundred")]
+    pub probe_examples: usize,
+}
+
+fn five_hundred() -> usize {
+    500
 }
 
 fn one() -> usize {
@@ -103,6 +112,11 @@ struct StreamResults<'a> {
     task_wall_seconds: &'a [f64],
     /// Optimizer-state bytes (checkpoint file) after each task.
     optimizer_state_bytes: &'a [usize],
+    /// `R[k+1][k]`: the accuracy on each task right after training on it.
+    new_task_accuracy: &'a [f64],
+    /// The plasticity diagnostics per row of R (at initialisation, then after each task).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    diagnostics: &'a [Diagnostics],
     wall_seconds: f64,
 }
 
@@ -258,6 +272,17 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             .collect()
     };
     let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
+    // The diagnostics on the first test examples of task `k`.
+    let diagnose_on = |state: &TrainState<M>, k: usize| -> Option<Diagnostics> {
+        let test = datas[k].test.as_ref();
+        let n = continual.probe_examples.min(test.len());
+        (n > 0).then(|| {
+            let batch = test.batch(&(0..n).collect::<Vec<_>>(), &inner);
+            let valid = state.trainee.valid();
+            let hooks = state.methods.hooks(&valid, Forward { mode: Mode::Eval, step: state.step });
+            diagnose(&valid.model, hooks, batch.input, n)
+        })
+    };
     if progress.lines.is_empty() {
         progress.push(TaskLine {
             row: 0,
@@ -267,6 +292,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             optimizer_state_bytes: 0,
             steps: 0,
             last_epoch: None,
+            diagnostics: diagnose_on(&state, 0),
         })?;
     }
     for (k, (task, data)) in tasks.iter().zip(datas).enumerate().skip(first_task) {
@@ -316,6 +342,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             optimizer_state_bytes: bytes,
             steps: state.step,
             last_epoch: state.history.records_until(usize::MAX).last().cloned(),
+            diagnostics: diagnose_on(&state, k),
         })?;
         // The next task starts from this state (after task_end and any optimizer reset): its
         // checkpoint of epoch 0, so that --resume continues there.
@@ -381,6 +408,8 @@ fn write_stream_results(
     let done = &progress.lines[1..];
     let wall: Vec<f64> = done.iter().map(|l| l.wall_seconds).collect();
     let optimizer_bytes: Vec<usize> = done.iter().map(|l| l.optimizer_state_bytes).collect();
+    let new_task: Vec<f64> = done.iter().enumerate().map(|(k, l)| l.accuracies[k]).collect();
+    let diagnostics: Vec<Diagnostics> = progress.lines.iter().filter_map(|l| l.diagnostics.clone()).collect();
     let results = StreamResults {
         tasks: &names,
         accuracy_matrix: matrix.rows(),
@@ -388,6 +417,8 @@ fn write_stream_results(
         metrics: &metrics,
         task_wall_seconds: &wall,
         optimizer_state_bytes: &optimizer_bytes,
+        new_task_accuracy: &new_task,
+        diagnostics: &diagnostics,
         wall_seconds: started.elapsed().as_secs_f64(),
     };
     let path = dir.join("results.json");
@@ -397,6 +428,10 @@ fn write_stream_results(
     super::plots::accuracy_matrix_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
     let png = dir.join("tasks.png");
     super::plots::tasks_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
+    if diagnostics.len() == progress.lines.len() {
+        let png = dir.join("plasticity.png");
+        super::plots::plasticity_png(&png, &diagnostics, &matrix).map_err(|e| TrainError::io(&png, e))?;
+    }
     Ok(StreamSummary {
         dir: dir.to_path_buf(),
         tasks: names,
