@@ -5,7 +5,8 @@
 //! parameter is visited as its base, then `enter_module(NAME, "Reparameterization")`, then the
 //! adapter's fields inside `enter_module(field, "Struct:<Type>")`.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamGroup, ParamId};
+use std::collections::BTreeMap;
 use burn::tensor::{Tensor, TensorData};
 
 /// Where a parameter inside a reparameterization belongs.
@@ -140,6 +141,39 @@ pub fn reparameterized<M: Module>(module: &M, name: &str) -> Vec<String> {
         .filter(|p| p.adapter.is_none() && p.reparameterization.as_deref() == Some(name))
         .map(|p| p.path)
         .collect()
+}
+
+/// `module` with the parameters at the paths of `values` set to those values (flattened, `[n]`;
+/// reshaped to each parameter's shape), keeping each parameter's id and whether it trains.
+/// Paths that name no parameter are ignored.
+pub fn set_params<M: Module>(module: M, values: BTreeMap<String, Tensor<1>>) -> M {
+    module.map(&mut SetValues {
+        values,
+        path: Vec::new(),
+    })
+}
+
+struct SetValues {
+    values: BTreeMap<String, Tensor<1>>,
+    path: Vec<String>,
+}
+
+impl ModuleMapper for SetValues {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(value) = self.values.remove(&self.path.join(".")) else {
+            return param;
+        };
+        let (id, tensor, mapper) = param.consume();
+        let trainable = tensor.is_require_grad();
+        let value: Tensor<D> = value.reshape(tensor.dims()).to_device(&tensor.device()).detach();
+        Param::from_mapped_value(id, value.set_require_grad(trainable), mapper)
+    }
 }
 
 /// The ids of the parameters `keep` selects, as a group (for `into_record_group`, optimizer

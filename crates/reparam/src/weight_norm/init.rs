@@ -12,9 +12,8 @@
 
 use super::reparam::WeightNorm;
 use crate::ReparamError;
-use burn::module::{ModuleMapper, Param};
 use burn::tensor::Tensor;
-use plasticity_core::{Hook, Hooks, ParamValue, PlasticModel, Units, walk_params};
+use plasticity_core::{Hook, Hooks, ParamValue, PlasticModel, Units, set_params, walk_params};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -73,27 +72,6 @@ fn forward<M: PlasticModel>(model: &M, input: M::Input, watch: Option<Probe>) ->
     let order = order.lock().map(|o| o.clone()).unwrap_or_default();
     let seen = seen.lock().ok().and_then(|mut s| s.take());
     (order, seen)
-}
-
-/// Sets parameters by path to new values, keeping them trainable leaves.
-struct SetValues(BTreeMap<String, Tensor<1>>, Vec<String>);
-
-impl ModuleMapper for SetValues {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.1.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.1.pop();
-    }
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(value) = self.0.remove(&self.1.join(".")) else {
-            return param;
-        };
-        let (id, tensor, mapper) = param.consume();
-        let trainable = tensor.is_require_grad();
-        let value: Tensor<D> = value.reshape(tensor.dims()).to_device(&tensor.device()).detach();
-        Param::from_mapped_value(id, value.set_require_grad(trainable), mapper)
-    }
 }
 
 /// The data-dependent init of the weight-normalized `modules` of `model` on one batch.
@@ -169,5 +147,5 @@ fn init_layer<M: PlasticModel>(model: M, module: &str, z: Tensor<3>, init_scale:
     if b.is_some() {
         values.insert(b_path, (mean * new_g).neg());
     }
-    Ok(model.map(&mut SetValues(values, Vec::new())))
+    Ok(set_params(model, values))
 }
