@@ -81,7 +81,9 @@ fn triadapt_resume() {
 /// Under AdamW's weight decay (whose no-decay group is keyed by parameter ids, which loading a
 /// checkpoint restores): the plain MLP, weight normalization with its data-dependent init (which
 /// a resumed run must skip: the checkpoint holds the initialized model), and a compander with
-/// learned θ; and Adagrad with L2 decay and CLASSP (their accumulators are checkpointed).
+/// learned θ; Adagrad with L2 decay and CLASSP (their accumulators are checkpointed); and
+/// continual backprop, whose utilities, ages, accumulators and step count are method state and
+/// whose replacements reset Adam's per-element state.
 fn adamw_and_reparam_resume() {
     const ADAMW: &str = "kind = \"adamw\"\nlr = 2e-3";
     let tables = [
@@ -90,6 +92,7 @@ fn adamw_and_reparam_resume() {
         ("compander", ADAMW, "[reparam]\nmethod = \"compander\"\nlearn = true"),
         ("adagrad", "kind = \"adagrad\"\nlr = 1e-2\nweight_decay = 1e-4\nlr_decay = 1e-3", ""),
         ("classp", "kind = \"classp\"\nlr = 0.05", ""),
+        ("cbp", "kind = \"adam\"\nlr = 2e-3", "[cbp]\nreplacement_rate = 0.01\nmaturity_threshold = 10"),
     ];
     for (name, optimizer, table) in tables {
         let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"\nlr = 2e-3", optimizer));
@@ -97,6 +100,10 @@ fn adamw_and_reparam_resume() {
         let (full_dir, split_dir) = (temp_dir(&format!("{name}-full")), temp_dir(&format!("{name}-split")));
         let (full, _) = assert_resume_bit_identical(&config(&text, &full_dir), &config(&text, &split_dir));
         assert!(full.results.test_accuracy.unwrap() > 0.85, "{name}: {:?}", full.results.test_accuracy);
+        if name == "cbp" {
+            let replaced = full.results.methods["cbp"]["units_replaced"].as_u64().unwrap();
+            assert!(replaced > 10, "continual backprop replaced units during the run: {replaced}");
+        }
         let device = Device::flex();
         let load = |dir: &std::path::Path| {
             let c = config(&text, dir);

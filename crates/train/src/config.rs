@@ -49,6 +49,9 @@ pub struct RunConfig {
     /// Elastic weight consolidation (`plasticity continual`; work in progress).
     #[serde(default)]
     pub ewc: Option<plasticity_continual::ewc::EwcConfig>,
+    /// Continual backprop (`plasticity-continual`'s `cbp`).
+    #[serde(default)]
+    pub cbp: Option<plasticity_continual::cbp::CbpConfig>,
     /// A stream of tasks for `plasticity continual` (work in progress).
     #[serde(default)]
     pub continual: Option<crate::continual::ContinualConfig>,
@@ -81,6 +84,7 @@ impl Default for RunConfig {
             reparam: None,
             continual: None,
             ewc: None,
+            cbp: None,
         }
     }
 }
@@ -97,12 +101,13 @@ impl RunConfig {
         methods.extend(self.peft.as_ref().map(PeftConfig::build));
         methods.extend(self.reparam.as_ref().map(ReparamConfig::build));
         methods.extend(self.ewc.clone().map(|c| Box::new(plasticity_continual::ewc::EwcMethod::new(c)) as Box<dyn Method<M>>));
+        methods.extend(self.cbp.clone().map(|c| Box::new(plasticity_continual::cbp::CbpMethod::new(c, self.seed)) as Box<dyn Method<M>>));
         methods
     }
 
     /// Whether any method table is set.
     pub fn has_methods(&self) -> bool {
-        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some()
+        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some() || self.cbp.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.

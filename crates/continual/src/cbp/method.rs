@@ -108,6 +108,13 @@ impl<M: PlasticModel> Method<M> for CbpMethod {
         Ok(model)
     }
 
+    /// Loading a checkpoint restores the parameter ids it was written with: the layouts (which
+    /// hold ids, for the optimizer-state resets) are found again.
+    fn loaded(&mut self, model: &M) -> MethodResult<()> {
+        self.layouts = unit_layouts(&param_infos(model), &model.insertion_points(), self.config.layers.as_deref())?;
+        Ok(())
+    }
+
     fn hooks(&self, _model: &M, _modules: &MethodModules, forward: Forward) -> Vec<Box<dyn Hook>> {
         match forward.mode {
             Mode::Train => vec![Box::new(Recorder(self.recorded.clone()))],
