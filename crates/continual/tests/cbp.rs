@@ -84,7 +84,7 @@ fn linear(w: Vec<f32>, shape: [usize; 2], b: Vec<f32>, device: &Device) -> Linea
     }
 }
 
-fn values(model: &Net, path: &str) -> Vec<f32> {
+fn values<M: burn::module::Module>(model: &M, path: &str) -> Vec<f32> {
     let mut out = Vec::new();
     walk_params(model, true, |info, v| {
         if info.path == path {
@@ -179,4 +179,77 @@ fn a_hand_computed_case_replaces_the_expected_unit() {
     check("hidden.weight", &[2, 5]);
     check("hidden.bias", &[2]);
     check("output.weight", &[4, 5]);
+}
+
+/// A 3×3 convolution with 2 channels on 2×2 images (padding 1), flattened into a Linear 8 → 2:
+/// the conv → fc boundary, where channel `c` owns fc rows `4c .. 4c + 4`.
+#[derive(burn::module::Module, Debug)]
+struct ConvNet {
+    conv: burn::nn::conv::Conv2d,
+    fc: Linear,
+}
+
+impl PlasticModel for ConvNet {
+    type Input = Tensor<2>;
+    fn forward_hooked(&self, x: Tensor<2>, hooks: &Hooks) -> Tensor<2> {
+        let n = x.dims()[0];
+        let h = hooks.activate_map(0, self.conv.forward(x.reshape([n, 1, 2, 2])), Activation::Relu);
+        self.fc.forward(h.flatten(1, 3))
+    }
+    fn insertion_points(&self) -> Vec<InsertionPoint> {
+        vec![InsertionPoint {
+            name: "conv".into(),
+            width: 2,
+        }]
+    }
+}
+
+#[test]
+fn a_channel_at_the_conv_to_fc_boundary_is_replaced_with_its_rows() {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::Conv2dConfig;
+    let device = Device::flex().autodiff();
+    let model = ConvNet {
+        conv: Conv2dConfig::new([1, 2], [3, 3]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(&device),
+        fc: linear((0..16).map(|i| 0.1 + i as f32 * 0.01).collect(), [8, 2], vec![0.0, 0.0], &device),
+    };
+    let mut method = CbpMethod::new(
+        CbpConfig {
+            replacement_rate: 0.5,
+            ..CbpConfig::default()
+        },
+        3,
+    );
+    let mut state = TensorState::new();
+    state.put_vec("conv/util", vec![5.0, 0.0], vec![2]);
+    state.put_vec("conv/mean_act", vec![0.0, 0.0], vec![2]);
+    state.meta = serde_json::json!({ "steps": 0, "ages": { "conv": [200, 200] }, "accumulated": { "conv": 0.0 } });
+    Method::<ConvNet>::restore(&mut method, state).unwrap();
+    let cx = AttachContext {
+        device: &device,
+        total_steps: 1,
+        run_dir: None,
+    };
+    let model = method.attach(model, &cx).unwrap();
+    let modules = MethodModules::new();
+    let hooks = Hooks::new(Method::<ConvNet>::hooks(&method, &model, &modules, Forward { mode: Mode::Train, step: 0 }));
+    let x = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 0.5, -0.5, 2.0, 0.3, 0.2, 0.1, -1.0], [2, 4]), &device);
+    let _ = model.forward_hooked(x, &hooks);
+    let conv_before: Vec<f32> = values(&model, "conv.weight");
+    let mut modules = modules;
+    let mut step = StepContext {
+        step: 0,
+        lr: 1e-3,
+        epoch: 1,
+        optimizer: None,
+    };
+    let model = method.after_step(model, &mut modules, &mut step).unwrap();
+    assert_eq!(method.states()["conv"].ages, vec![201, 0], "channel 1 replaced");
+    let w = values(&model, "conv.weight");
+    assert_eq!(&w[..9], &conv_before[..9], "channel 0 keeps its kernel");
+    assert!(w[9..].iter().zip(&conv_before[9..]).all(|(a, b)| a != b && a.abs() <= 1.0 / 3.0), "{w:?}");
+    assert_eq!(values(&model, "conv.bias")[1], 0.0);
+    let fc = values(&model, "fc.weight");
+    assert!(fc[..8].iter().all(|&v| v != 0.0), "channel 0's rows 0-3 stay");
+    assert!(fc[8..].iter().all(|&v| v == 0.0), "channel 1's rows 4-7 are zero: {fc:?}");
 }
