@@ -23,11 +23,11 @@ fn class_incremental_split_mnist_forgets_the_first_task() {
     let dir = temp_dir("continual-class");
     let text = format!("{STREAM}scenario = \"class\"\n");
     let summary = train_stream(&config(&text, &dir), &opts()).unwrap();
-    let r = summary.matrix.rows();
+    let r = summary.matrix.as_ref().unwrap().rows();
     assert_eq!(r.len(), 3, "row 0 at initialisation, then one per task");
     assert!(r[1][0] > 0.95 && r[2][1] > 0.9, "each task learned: {r:?}");
     assert!(r[2][0] < 0.05, "class-incremental naive training forgets task 0: {r:?}");
-    let m = &summary.metrics;
+    let m = summary.metrics.as_ref().unwrap();
     assert!((m.backward_transfer.unwrap() - (r[2][0] - r[1][0])).abs() < 1e-12);
     assert_eq!(summary.tasks, vec!["split-0-1", "split-2-3"]);
     let results: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
@@ -46,7 +46,7 @@ fn domain_incremental_with_ewc_forgets_less_than_without() {
     let naive = train_stream(&config(&text, &temp_dir("continual-domain")), &opts()).unwrap();
     let with_ewc = format!("{text}[ewc]\nlambda = 1000.0\nfisher = \"empirical\"\nsamples = 500\n");
     let ewc = train_stream(&config(&with_ewc, &temp_dir("continual-domain-ewc")), &opts()).unwrap();
-    let (f_naive, f_ewc) = (naive.metrics.forgetting_avalanche.unwrap(), ewc.metrics.forgetting_avalanche.unwrap());
+    let (f_naive, f_ewc) = (naive.metrics.unwrap().forgetting_avalanche.unwrap(), ewc.metrics.unwrap().forgetting_avalanche.unwrap());
     assert!(f_ewc < f_naive, "EWC forgetting {f_ewc} vs naive {f_naive}");
 }
 
@@ -56,7 +56,39 @@ fn domain_incremental_with_ewc_forgets_less_than_without() {
 fn task_incremental_split_mnist_keeps_old_tasks() {
     let text = format!("{STREAM}scenario = \"task\"\n");
     let summary = train_stream(&config(&text, &temp_dir("continual-task")), &opts()).unwrap();
-    let r = summary.matrix.rows();
+    let r = summary.matrix.as_ref().unwrap().rows();
     assert!(r[1][0] > 0.95 && r[2][1] > 0.9, "{r:?}");
     assert!(r[2][0] > 0.6, "task 0 with its mask after task 1: {r:?}");
+}
+
+/// An online stream in the compact layout: three permuted tasks of 300 examples each (each task
+/// its own subset), seen once at batch 4, no test matrix. New-task accuracy is prequential: the
+/// training accuracy of the task's one epoch, each batch scored before its update; the
+/// diagnostics are there for every row.
+#[test]
+fn an_online_stream_reports_prequential_accuracy_without_a_matrix() {
+    let dir = temp_dir("continual-online");
+    let text = "name = \"online\"\nseed = 2\n[data]\nvalid_size = 200\nnormalize = false\ntrain_subset = 300\n\
+                [model]\nkind = \"mlp\"\nhidden = [32]\n[optimizer]\nkind = \"sgd\"\nlr = 0.05\n[train]\nepochs = 1\nbatch_size = 4\n\
+                [continual]\nlayout = \"compact\"\nevaluate = \"none\"\nnew_task_accuracy = \"prequential\"\nprobe_examples = 100\n\
+                [continual.stream]\nkind = \"permuted-mnist\"\ntasks = 3\n";
+    let summary = train_stream(&config(text, &dir), &opts()).unwrap();
+    assert!(summary.matrix.is_none() && summary.metrics.is_none());
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("tasks.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for (k, line) in lines.iter().enumerate().skip(1) {
+        let epoch = &line["last_epoch"];
+        assert_eq!(epoch["train_examples"], 300, "task {k}: one pass over its 300 examples");
+        assert_eq!(line["new_task_accuracy"], epoch["train_accuracy"], "prequential = the one epoch's training accuracy");
+        assert_eq!(summary.new_task_accuracy[k - 1], epoch["train_accuracy"].as_f64().unwrap());
+        assert!(line["accuracies"].as_array().unwrap().is_empty());
+        assert_eq!(line["diagnostics"]["layers"][0]["units"], 32);
+    }
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    assert!(results["metrics"].is_null() && results["accuracy_matrix"].as_array().unwrap().is_empty());
+    assert!(dir.join("plasticity.png").exists() && !dir.join("accuracy-matrix.png").exists());
 }

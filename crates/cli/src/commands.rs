@@ -217,15 +217,28 @@ fn launch(args: &TrainArgs, quiet: bool) -> Result<(RunConfig, RunOptions)> {
 fn continual(args: TrainArgs, quiet: bool) -> Result<()> {
     let (config, opts) = launch(&args, quiet)?;
     let summary = plasticity_train::continual::train_stream(&config, &opts)?;
-    let m = &summary.metrics;
-    println!(
-        "{} tasks: average accuracy {:.4}, BWT {}, forgetting (Avalanche) {}; run directory {}",
-        summary.tasks.len(),
-        m.average_accuracy,
-        m.backward_transfer.map_or("–".into(), |b| format!("{b:+.4}")),
-        m.forgetting_avalanche.map_or("–".into(), |f| format!("{f:.4}")),
-        summary.dir.display()
-    );
+    match &summary.metrics {
+        Some(m) => println!(
+            "{} tasks: average accuracy {:.4}, BWT {}, forgetting (Avalanche) {}; run directory {}",
+            summary.tasks.len(),
+            m.average_accuracy,
+            m.backward_transfer.map_or("–".into(), |b| format!("{b:+.4}")),
+            m.forgetting_avalanche.map_or("–".into(), |f| format!("{f:.4}")),
+            summary.dir.display()
+        ),
+        None => {
+            let a = &summary.new_task_accuracy;
+            let last = a.len().saturating_sub(10);
+            let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
+            println!(
+                "{} tasks: new-task accuracy {:.4} on the first 10, {:.4} on the last 10; run directory {}",
+                summary.tasks.len(),
+                mean(&a[..a.len().min(10)]),
+                mean(&a[last..]),
+                summary.dir.display()
+            )
+        }
+    }
     Ok(())
 }
 

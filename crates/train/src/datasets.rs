@@ -16,7 +16,7 @@ pub struct Splits {
 
 // Independent random streams derived from the run seed.
 const STREAM_HOLDOUT: u64 = 1;
-const STREAM_SUBSET: u64 = 2;
+pub(crate) const STREAM_SUBSET: u64 = 2;
 const STREAM_ROTATE: u64 = 3;
 /// The training loader's shuffle seed: epoch e then visits `permutation(n, mix(shuffle_seed, e))`.
 pub const STREAM_SHUFFLE: u64 = 4;

@@ -34,8 +34,9 @@ pub fn tasks_png(path: &Path, matrix: &AccuracyMatrix, tasks: &[String]) -> Resu
 }
 
 /// `plasticity.png`: against the number of tasks trained, each hidden layer's dead-unit
-/// fraction, effective rank and mean |w|, and the accuracy on the newest task (`R[k][k−1]`).
-pub fn plasticity_png(path: &Path, diagnostics: &[Diagnostics], matrix: &AccuracyMatrix) -> Result<(), PlotError> {
+/// fraction, effective rank and mean |w|, and the accuracy on the newest task (test or
+/// prequential).
+pub fn plasticity_png(path: &Path, diagnostics: &[Diagnostics], new_task: &[f64]) -> Result<(), PlotError> {
     let layers: Vec<String> = diagnostics
         .first()
         .map(|d| d.layers.iter().map(|l| l.layer.clone()).collect())
@@ -63,7 +64,7 @@ pub fn plasticity_png(path: &Path, diagnostics: &[Diagnostics], matrix: &Accurac
         y_label: "test accuracy".into(),
         series: vec![Series {
             name: "new task".into(),
-            points: matrix.rows().iter().enumerate().skip(1).map(|(i, row)| (i as f64, row[i - 1])).collect(),
+            points: new_task.iter().enumerate().filter(|(_, a)| a.is_finite()).map(|(k, &a)| (k as f64 + 1.0, a)).collect(),
         }],
     };
     let panels = [

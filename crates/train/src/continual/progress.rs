@@ -21,8 +21,11 @@ pub struct TaskLine {
     pub row: usize,
     /// The task just trained (`None` on row 0).
     pub task: Option<String>,
-    /// `R[row][j]` for every task `j` of the stream.
+    /// `R[row][j]` for every task `j` of the stream (empty with `evaluate = "none"`).
     pub accuracies: Vec<f64>,
+    /// The task's accuracy right after training on it: test or prequential (`None` on row 0).
+    #[serde(default)]
+    pub new_task_accuracy: Option<f64>,
     /// The task's wall time: training, `task_end` and this evaluation (0 on row 0).
     pub wall_seconds: f64,
     /// Optimizer-state bytes (the checkpoint file's payload) after the task (0 on row 0).
@@ -116,6 +119,7 @@ mod tests {
             row,
             task: (row > 0).then(|| format!("t{row}")),
             accuracies: vec![0.5, 0.25],
+            new_task_accuracy: None,
             wall_seconds: 1.0,
             optimizer_state_bytes: 8,
             steps: 3,

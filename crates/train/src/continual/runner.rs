@@ -22,7 +22,7 @@ use super::stream::StreamTask;
 use crate::artifacts::save_final;
 use crate::checkpoint::{Checkpoint, checkpoint_epochs, delete_checkpoint, write_checkpoint};
 use crate::config::RunConfig;
-use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw, prepare};
+use crate::datasets::{STREAM_SHUFFLE, STREAM_SUBSET, STREAM_TRAIN_RNG, load_raw, prepare};
 use crate::error::{Result, TrainError};
 use crate::history::History;
 use crate::optim::build_optimizer;
@@ -64,6 +64,34 @@ pub struct ContinualConfig {
     /// task just trained (of task 0 at initialisation). Default 500; 0 turns them off.
     #[serde(default = "five_hundred")]
     pub probe_examples: usize,
+    /// `"matrix"` (default): every task's test set after each task, the accuracy matrix and
+    /// its metrics. `"none"`: no test evaluation but what `new_task_accuracy` needs (long online
+    /// streams, where the matrix would cost tasks² evaluations).
+    #[serde(default)]
+    pub evaluate: Evaluate,
+    /// What a task's new-task accuracy is: `"test"` (default), the test accuracy on the task
+    /// right after training on it; `"prequential"`, the training accuracy of its first epoch,
+    /// each batch scored before the model trains on it (online streams: one pass).
+    #[serde(default)]
+    pub new_task_accuracy: NewTaskAccuracy,
+}
+
+/// `[continual] evaluate`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evaluate {
+    #[default]
+    Matrix,
+    None,
+}
+
+/// `[continual] new_task_accuracy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NewTaskAccuracy {
+    #[default]
+    Test,
+    Prequential,
 }
 
 fn five_hundred() -> usize {
@@ -97,22 +125,26 @@ impl ContinualConfig {
 pub struct StreamSummary {
     pub dir: PathBuf,
     pub tasks: Vec<String>,
-    pub matrix: AccuracyMatrix,
-    pub metrics: StreamMetrics,
+    /// The accuracy matrix and its metrics (`evaluate = "matrix"`).
+    pub matrix: Option<AccuracyMatrix>,
+    pub metrics: Option<StreamMetrics>,
+    /// Each task's new-task accuracy (`new_task_accuracy`).
+    pub new_task_accuracy: Vec<f64>,
 }
 
 /// The top-level `results.json` of a stream.
 #[derive(Serialize)]
 struct StreamResults<'a> {
     tasks: &'a [String],
-    /// `R[i][j]`: accuracy on task `j` after training on task `i` (row 0: at initialisation).
+    /// `R[i][j]`: accuracy on task `j` after training on task `i` (row 0: at initialisation);
+    /// empty with `evaluate = "none"`.
     accuracy_matrix: &'a [Vec<f64>],
     test_examples: &'a [usize],
-    metrics: &'a StreamMetrics,
+    metrics: Option<&'a StreamMetrics>,
     task_wall_seconds: &'a [f64],
     /// Optimizer-state bytes (checkpoint file) after each task.
     optimizer_state_bytes: &'a [usize],
-    /// `R[k+1][k]`: the accuracy on each task right after training on it.
+    /// Each task's accuracy right after training on it (`R[k+1][k]`, or prequential).
     new_task_accuracy: &'a [f64],
     /// The plasticity diagnostics per row of R (at initialisation, then after each task).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -144,7 +176,8 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
             let datas = self
                 .tasks
                 .iter()
-                .map(|t| task_data(&raw, t, self.config.seed, input))
+                .enumerate()
+                .map(|(k, t)| task_data(&raw, k, t, self.config.seed, input))
                 .collect::<Result<Vec<_>>>()?;
             run_stream(self.config, self.continual, &self.tasks, model, &datas, &self.device, self.opts)
         }
@@ -162,8 +195,16 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
 }
 
 /// One task's splits, relabelled for the domain-incremental scenario.
-fn task_data(raw: &plasticity_data::Mnist, task: &StreamTask, seed: u64, input: usize) -> Result<TaskData<Tensor<2>>> {
-    let splits = prepare(raw, &task.data, seed)?;
+/// With `train_subset`, each task draws its own subset (the run's seed mixed with the task index).
+fn task_data(raw: &plasticity_data::Mnist, k: usize, task: &StreamTask, seed: u64, input: usize) -> Result<TaskData<Tensor<2>>> {
+    let whole = crate::config::DataConfig {
+        train_subset: None,
+        ..task.data.clone()
+    };
+    let mut splits = prepare(raw, &whole, seed)?;
+    if let Some(n) = task.data.train_subset {
+        splits.train = Arc::new(splits.train.subset(n, mix(mix(seed, STREAM_SUBSET), k as u64))?);
+    }
     if splits.train.dim() != input {
         return Err(TrainError::config(
             "model",
@@ -199,7 +240,7 @@ fn resume_point(files: &StreamFiles, tasks: usize, opts: &RunOptions) -> Result<
         (_, false) => Ok((Progress::new(dir), 0, None)),
         (true, true) => {
             let mut progress = Progress::read(dir)?;
-            if progress.lines.iter().any(|l| l.accuracies.len() != tasks) || progress.lines.len() > tasks + 1 {
+            if progress.lines.iter().any(|l| !(l.accuracies.is_empty() || l.accuracies.len() == tasks)) || progress.lines.len() > tasks + 1 {
                 return Err(TrainError::io(dir.join(PROGRESS_FILE), format!("its rows do not match this stream's {tasks} tasks")));
             }
             let last = progress.lines.len().saturating_sub(1);
@@ -256,7 +297,8 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
     }
     let inner = device.clone().inner();
-    let evaluate_all = |state: &TrainState<M>| -> Vec<Evaluation> {
+    // Test accuracy on the tasks `which` selects.
+    let evaluate_some = |state: &TrainState<M>, which: &dyn Fn(usize) -> bool| -> Vec<Option<Evaluation>> {
         let valid = state.trainee.valid();
         let forward = Forward {
             mode: Mode::Eval,
@@ -265,13 +307,22 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         datas
             .iter()
             .zip(tasks)
-            .map(|(d, t)| {
-                let logits = |x| mask_logits(state.methods.forward(&valid, x, forward), t.logit_mask.as_deref());
-                evaluate(logits, d.test.as_ref(), config.train.eval_batch_size, &inner)
+            .enumerate()
+            .map(|(j, (d, t))| {
+                which(j).then(|| {
+                    let logits = |x| mask_logits(state.methods.forward(&valid, x, forward), t.logit_mask.as_deref());
+                    evaluate(logits, d.test.as_ref(), config.train.eval_batch_size, &inner)
+                })
             })
             .collect()
     };
-    let accuracies = |evals: &[Evaluation]| evals.iter().map(|e| e.accuracy).collect::<Vec<f64>>();
+    let matrix = continual.evaluate == Evaluate::Matrix;
+    let accuracies = |evals: &[Option<Evaluation>]| -> Vec<f64> {
+        match matrix {
+            true => evals.iter().map(|e| e.map_or(f64::NAN, |e| e.accuracy)).collect(),
+            false => Vec::new(),
+        }
+    };
     // The diagnostics on the first test examples of task `k`.
     let diagnose_on = |state: &TrainState<M>, k: usize| -> Option<Diagnostics> {
         let test = datas[k].test.as_ref();
@@ -287,7 +338,8 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         progress.push(TaskLine {
             row: 0,
             task: None,
-            accuracies: accuracies(&evaluate_all(&state)),
+            accuracies: accuracies(&evaluate_some(&state, &|_| matrix)),
+            new_task_accuracy: None,
             wall_seconds: 0.0,
             optimizer_state_bytes: 0,
             steps: 0,
@@ -330,14 +382,21 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         if continual.reset_optimizer {
             state.optimizer = build_optimizer(&config.optimizer, &state.trainee, state.methods.as_slice(), host_device(config), device)?;
         }
-        let evals = evaluate_all(&state);
+        let test_new = continual.new_task_accuracy == NewTaskAccuracy::Test || files.layout == Layout::PerTask;
+        let evals = evaluate_some(&state, &|j| matrix || (j == k && test_new));
         if files.layout == Layout::PerTask {
-            write_task_dir(config, &files.task_dir(k), task, &state, &evals[k], task_started)?;
+            let test = evals[k].expect("the new task is evaluated in the per-task layout");
+            write_task_dir(config, &files.task_dir(k), task, &state, &test, task_started)?;
         }
+        let new_task_accuracy = match continual.new_task_accuracy {
+            NewTaskAccuracy::Test => evals[k].map(|e| e.accuracy),
+            NewTaskAccuracy::Prequential => state.history.records_until(usize::MAX).first().map(|r| r.train_accuracy),
+        };
         progress.push(TaskLine {
             row: k + 1,
             task: Some(task.name.clone()),
             accuracies: accuracies(&evals),
+            new_task_accuracy,
             wall_seconds: task_started.elapsed().as_secs_f64(),
             optimizer_state_bytes: bytes,
             steps: state.step,
@@ -401,20 +460,27 @@ fn write_stream_results(
     progress: &Progress,
     started: Instant,
 ) -> Result<StreamSummary> {
-    let matrix = AccuracyMatrix::new(progress.rows()).map_err(TrainError::Run)?;
     let sizes: Vec<usize> = datas.iter().map(|d| d.test.len()).collect();
-    let metrics = matrix.metrics(&sizes).map_err(TrainError::Run)?;
+    let evaluated = progress.lines.iter().all(|l| !l.accuracies.is_empty());
+    let (matrix, metrics) = match evaluated {
+        true => {
+            let matrix = AccuracyMatrix::new(progress.rows()).map_err(TrainError::Run)?;
+            let metrics = matrix.metrics(&sizes).map_err(TrainError::Run)?;
+            (Some(matrix), Some(metrics))
+        }
+        false => (None, None),
+    };
     let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
     let done = &progress.lines[1..];
     let wall: Vec<f64> = done.iter().map(|l| l.wall_seconds).collect();
     let optimizer_bytes: Vec<usize> = done.iter().map(|l| l.optimizer_state_bytes).collect();
-    let new_task: Vec<f64> = done.iter().enumerate().map(|(k, l)| l.accuracies[k]).collect();
+    let new_task: Vec<f64> = done.iter().map(|l| l.new_task_accuracy.unwrap_or(f64::NAN)).collect();
     let diagnostics: Vec<Diagnostics> = progress.lines.iter().filter_map(|l| l.diagnostics.clone()).collect();
     let results = StreamResults {
         tasks: &names,
-        accuracy_matrix: matrix.rows(),
+        accuracy_matrix: matrix.as_ref().map_or(&[], |m| m.rows()),
         test_examples: &sizes,
-        metrics: &metrics,
+        metrics: metrics.as_ref(),
         task_wall_seconds: &wall,
         optimizer_state_bytes: &optimizer_bytes,
         new_task_accuracy: &new_task,
@@ -424,19 +490,22 @@ fn write_stream_results(
     let path = dir.join("results.json");
     let json = serde_json::to_vec_pretty(&results).map_err(|e| TrainError::io(&path, e))?;
     plasticity_core::files::write_atomic(&path, &json).map_err(|e| TrainError::io(&path, e))?;
-    let png = dir.join("accuracy-matrix.png");
-    super::plots::accuracy_matrix_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
-    let png = dir.join("tasks.png");
-    super::plots::tasks_png(&png, &matrix, &names).map_err(|e| TrainError::io(&png, e))?;
+    if let Some(matrix) = &matrix {
+        let png = dir.join("accuracy-matrix.png");
+        super::plots::accuracy_matrix_png(&png, matrix, &names).map_err(|e| TrainError::io(&png, e))?;
+        let png = dir.join("tasks.png");
+        super::plots::tasks_png(&png, matrix, &names).map_err(|e| TrainError::io(&png, e))?;
+    }
     if diagnostics.len() == progress.lines.len() {
         let png = dir.join("plasticity.png");
-        super::plots::plasticity_png(&png, &diagnostics, &matrix).map_err(|e| TrainError::io(&png, e))?;
+        super::plots::plasticity_png(&png, &diagnostics, &new_task).map_err(|e| TrainError::io(&png, e))?;
     }
     Ok(StreamSummary {
         dir: dir.to_path_buf(),
         tasks: names,
         matrix,
         metrics,
+        new_task_accuracy: new_task,
     })
 }
 
