@@ -5,6 +5,7 @@ pub mod layout;
 pub mod metrics;
 pub mod plots;
 pub mod progress;
+pub mod source;
 pub mod runner;
 pub mod stream;
 

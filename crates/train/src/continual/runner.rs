@@ -18,11 +18,12 @@
 use super::layout::{Layout, StreamFiles};
 use super::metrics::{AccuracyMatrix, StreamMetrics};
 use super::progress::{PROGRESS_FILE, Progress, TaskLine};
+use super::source::TaskSource;
 use super::stream::StreamTask;
 use crate::artifacts::save_final;
 use crate::checkpoint::{Checkpoint, checkpoint_epochs, delete_checkpoint, write_checkpoint};
 use crate::config::RunConfig;
-use crate::datasets::{STREAM_SHUFFLE, STREAM_SUBSET, STREAM_TRAIN_RNG, load_raw, prepare};
+use crate::datasets::{STREAM_SHUFFLE, STREAM_TRAIN_RNG, load_raw};
 use crate::error::{Result, TrainError};
 use crate::history::History;
 use crate::optim::build_optimizer;
@@ -39,7 +40,6 @@ use plasticity_data::mix;
 use plasticity_models::WithModel;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// `[continual]`: the stream and what carries over between its tasks.
@@ -173,13 +173,9 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<StreamSummary> {
             let raw = load_raw(&self.config.data)?;
             let input = self.config.model.input_features();
-            let datas = self
-                .tasks
-                .iter()
-                .enumerate()
-                .map(|(k, t)| task_data(&raw, k, t, self.config.seed, input))
-                .collect::<Result<Vec<_>>>()?;
-            run_stream(self.config, self.continual, &self.tasks, model, &datas, &self.device, self.opts)
+            let keep_all = self.continual.evaluate == Evaluate::Matrix;
+            let source = TaskSource::new(raw, &self.tasks, self.config.seed, input, keep_all)?;
+            run_stream(self.config, self.continual, &self.tasks, model, &source, &self.device, self.opts)
         }
     }
     config.model.build(
@@ -192,40 +188,6 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
             device: device.clone(),
         },
     )
-}
-
-/// One task's splits, relabelled for the domain-incremental scenario.
-/// With `train_subset`, each task draws its own subset (the run's seed mixed with the task index).
-fn task_data(raw: &plasticity_data::Mnist, k: usize, task: &StreamTask, seed: u64, input: usize) -> Result<TaskData<Tensor<2>>> {
-    let whole = crate::config::DataConfig {
-        train_subset: None,
-        ..task.data.clone()
-    };
-    let mut splits = prepare(raw, &whole, seed)?;
-    if let Some(n) = task.data.train_subset {
-        splits.train = Arc::new(splits.train.subset(n, mix(mix(seed, STREAM_SUBSET), k as u64))?);
-    }
-    if splits.train.dim() != input {
-        return Err(TrainError::config(
-            "model",
-            format!("the model takes {input} features per example, but the images have {}", splits.train.dim()),
-        ));
-    }
-    let relabel = |set: Arc<plasticity_data::ImageSet>| -> plasticity_core::Examples<Tensor<2>> {
-        match task.label_map {
-            None => set,
-            Some(map) => {
-                let mut set = (*set).clone();
-                set.labels.iter_mut().for_each(|l| *l = map[*l as usize]);
-                Arc::new(set)
-            }
-        }
-    };
-    Ok(TaskData {
-        train: relabel(splits.train),
-        valid: relabel(splits.valid),
-        test: relabel(splits.test),
-    })
 }
 
 /// Where a stream starts: its progress so far, the first task to train, and the checkpoint to
@@ -268,7 +230,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     continual: &ContinualConfig,
     tasks: &[StreamTask],
     model: M,
-    datas: &[TaskData<Tensor<2>>],
+    source: &TaskSource,
     device: &Device,
     opts: &RunOptions,
 ) -> Result<StreamSummary> {
@@ -289,7 +251,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     let _ = param_infos(&model);
     let methods = Methods::new(config.methods::<M>())?;
     let batch = config.train.batch_size;
-    let total_steps: usize = datas.iter().map(|d| d.train.len().div_ceil(batch) * epochs).sum();
+    let total_steps: usize = (0..tasks.len()).map(|k| source.train_len(k).div_ceil(batch) * epochs).sum();
     let first_dir = files.checkpoints(first_task);
     let offset = files.offset(first_task);
     let (mut state, first_epoch) = start_state(config, model, methods, None, checkpoint.as_ref(), offset, &first_dir, total_steps, device)?;
@@ -297,35 +259,24 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
     }
     let inner = device.clone().inner();
-    // Test accuracy on the tasks `which` selects.
-    let evaluate_some = |state: &TrainState<M>, which: &dyn Fn(usize) -> bool| -> Vec<Option<Evaluation>> {
+    // Test evaluation of task `t` (its data `d`), its logits masked as the scenario says.
+    let evaluate_on = |state: &TrainState<M>, d: &TaskData<Tensor<2>>, t: &StreamTask| -> Evaluation {
         let valid = state.trainee.valid();
         let forward = Forward {
             mode: Mode::Eval,
             step: state.step,
         };
-        datas
-            .iter()
-            .zip(tasks)
-            .enumerate()
-            .map(|(j, (d, t))| {
-                which(j).then(|| {
-                    let logits = |x| mask_logits(state.methods.forward(&valid, x, forward), t.logit_mask.as_deref());
-                    evaluate(logits, d.test.as_ref(), config.train.eval_batch_size, &inner)
-                })
-            })
-            .collect()
+        let logits = |x| mask_logits(state.methods.forward(&valid, x, forward), t.logit_mask.as_deref());
+        evaluate(logits, d.test.as_ref(), config.train.eval_batch_size, &inner)
     };
-    let matrix = continual.evaluate == Evaluate::Matrix;
-    let accuracies = |evals: &[Option<Evaluation>]| -> Vec<f64> {
-        match matrix {
-            true => evals.iter().map(|e| e.map_or(f64::NAN, |e| e.accuracy)).collect(),
-            false => Vec::new(),
-        }
+    // Every task's test evaluation (`evaluate = "matrix"`), or none.
+    let evaluate_all = |state: &TrainState<M>| -> Option<Vec<Evaluation>> {
+        source.all().map(|all| all.iter().zip(tasks).map(|(d, t)| evaluate_on(state, d, t)).collect())
     };
-    // The diagnostics on the first test examples of task `k`.
-    let diagnose_on = |state: &TrainState<M>, k: usize| -> Option<Diagnostics> {
-        let test = datas[k].test.as_ref();
+    let accuracies = |evals: &Option<Vec<Evaluation>>| -> Vec<f64> { evals.iter().flatten().map(|e| e.accuracy).collect() };
+    // The diagnostics on the first test examples of a task.
+    let diagnose_on = |state: &TrainState<M>, d: &TaskData<Tensor<2>>| -> Option<Diagnostics> {
+        let test = d.test.as_ref();
         let n = continual.probe_examples.min(test.len());
         (n > 0).then(|| {
             let batch = test.batch(&(0..n).collect::<Vec<_>>(), &inner);
@@ -338,16 +289,17 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         progress.push(TaskLine {
             row: 0,
             task: None,
-            accuracies: accuracies(&evaluate_some(&state, &|_| matrix)),
+            accuracies: accuracies(&evaluate_all(&state)),
             new_task_accuracy: None,
             wall_seconds: 0.0,
             optimizer_state_bytes: 0,
             steps: 0,
             last_epoch: None,
-            diagnostics: diagnose_on(&state, 0),
+            diagnostics: diagnose_on(&state, &source.get(0)?),
         })?;
     }
-    for (k, (task, data)) in tasks.iter().zip(datas).enumerate().skip(first_task) {
+    for (k, task) in tasks.iter().enumerate().skip(first_task) {
+        let data = source.get(k)?;
         let task_started = Instant::now();
         let ckpt = files.checkpoints(k);
         StreamFiles::create(&ckpt)?;
@@ -373,7 +325,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         if spec.first_epoch == 1 {
             state.history = History::default();
         }
-        let (trained, how) = train_task(state, data, &spec, device, &mut end)?;
+        let (trained, how) = train_task(state, &data, &spec, device, &mut end)?;
         state = trained;
         if let TaskEnd::Interrupted(reason) = how {
             return Err(TrainError::Interrupted(format!("task {} of {} ({}): {reason}", k + 1, tasks.len(), task.name)));
@@ -382,26 +334,30 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
         if continual.reset_optimizer {
             state.optimizer = build_optimizer(&config.optimizer, &state.trainee, state.methods.as_slice(), host_device(config), device)?;
         }
-        let test_new = continual.new_task_accuracy == NewTaskAccuracy::Test || files.layout == Layout::PerTask;
-        let evals = evaluate_some(&state, &|j| matrix || (j == k && test_new));
+        let all = evaluate_all(&state);
+        let test = match &all {
+            Some(all) => Some(all[k]),
+            None => (continual.new_task_accuracy == NewTaskAccuracy::Test || files.layout == Layout::PerTask)
+                .then(|| evaluate_on(&state, &data, task)),
+        };
         if files.layout == Layout::PerTask {
-            let test = evals[k].expect("the new task is evaluated in the per-task layout");
+            let test = test.expect("the new task is evaluated in the per-task layout");
             write_task_dir(config, &files.task_dir(k), task, &state, &test, task_started)?;
         }
         let new_task_accuracy = match continual.new_task_accuracy {
-            NewTaskAccuracy::Test => evals[k].map(|e| e.accuracy),
+            NewTaskAccuracy::Test => test.map(|e| e.accuracy),
             NewTaskAccuracy::Prequential => state.history.records_until(usize::MAX).first().map(|r| r.train_accuracy),
         };
         progress.push(TaskLine {
             row: k + 1,
             task: Some(task.name.clone()),
-            accuracies: accuracies(&evals),
+            accuracies: accuracies(&all),
             new_task_accuracy,
             wall_seconds: task_started.elapsed().as_secs_f64(),
             optimizer_state_bytes: bytes,
             steps: state.step,
             last_epoch: state.history.records_until(usize::MAX).last().cloned(),
-            diagnostics: diagnose_on(&state, k),
+            diagnostics: diagnose_on(&state, &data),
         })?;
         // The next task starts from this state (after task_end and any optimizer reset): its
         // checkpoint of epoch 0, so that --resume continues there.
@@ -420,7 +376,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     if files.layout == Layout::Compact {
         save_final(dir, &state.trainee, &state.methods)?;
     }
-    write_stream_results(dir, tasks, datas, &progress, started)
+    write_stream_results(dir, tasks, source, &progress, started)
 }
 
 /// Task `k`'s run directory (per-task layout): final model, config with the task's `[data]`,
@@ -456,11 +412,11 @@ fn write_task_dir<M: PlasticModel>(
 fn write_stream_results(
     dir: &std::path::Path,
     tasks: &[StreamTask],
-    datas: &[TaskData<Tensor<2>>],
+    source: &TaskSource,
     progress: &Progress,
     started: Instant,
 ) -> Result<StreamSummary> {
-    let sizes: Vec<usize> = datas.iter().map(|d| d.test.len()).collect();
+    let sizes: Vec<usize> = source.all().map(|all| all.iter().map(|d| d.test.len()).collect()).unwrap_or_default();
     let evaluated = progress.lines.iter().all(|l| !l.accuracies.is_empty());
     let (matrix, metrics) = match evaluated {
         true => {
