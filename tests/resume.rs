@@ -83,7 +83,8 @@ fn triadapt_resume() {
 /// a resumed run must skip: the checkpoint holds the initialized model), and a compander with
 /// learned θ; Adagrad with L2 decay and CLASSP (their accumulators are checkpointed); and
 /// continual backprop, whose utilities, ages, accumulators and step count are method state and
-/// whose replacements reset Adam's per-element state.
+/// whose replacements reset Adam's per-element state; and shrink and perturb, whose noise comes
+/// from the device RNG that each epoch reseeds.
 fn adamw_and_reparam_resume() {
     const ADAMW: &str = "kind = \"adamw\"\nlr = 2e-3";
     let tables = [
@@ -93,6 +94,7 @@ fn adamw_and_reparam_resume() {
         ("adagrad", "kind = \"adagrad\"\nlr = 1e-2\nweight_decay = 1e-4\nlr_decay = 1e-3", ""),
         ("classp", "kind = \"classp\"\nlr = 0.05", ""),
         ("cbp", "kind = \"adam\"\nlr = 2e-3", "[cbp]\nreplacement_rate = 0.01\nmaturity_threshold = 10"),
+        ("shrink-perturb", "kind = \"adam\"\nlr = 2e-3", "[shrink_perturb]\nnoise_std = 1e-4"),
     ];
     for (name, optimizer, table) in tables {
         let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"\nlr = 2e-3", optimizer));

@@ -253,3 +253,31 @@ fn a_channel_at_the_conv_to_fc_boundary_is_replaced_with_its_rows() {
     assert!(fc[..8].iter().all(|&v| v != 0.0), "channel 0's rows 0-3 stay");
     assert!(fc[8..].iter().all(|&v| v == 0.0), "channel 1's rows 4-7 are zero: {fc:?}");
 }
+
+/// Shrink and perturb adds N(0, σ²) to every trainable parameter after a step (σ = 0: nothing).
+#[test]
+fn shrink_and_perturb_adds_noise_of_the_given_scale() {
+    use plasticity_continual::shrink_perturb::{ShrinkPerturb, ShrinkPerturbConfig};
+    let device = Device::flex().autodiff();
+    let net = || Net {
+        hidden: linear(vec![0.0; 6], [2, 3], vec![0.0; 3], &device),
+        output: linear(vec![0.0; 6], [3, 2], vec![0.0; 2], &device),
+    };
+    let mut modules = MethodModules::new();
+    let mut step = StepContext {
+        step: 0,
+        lr: 1e-3,
+        epoch: 1,
+        optimizer: None,
+    };
+    let mut none = ShrinkPerturb(ShrinkPerturbConfig { noise_std: 0.0 });
+    let model = Method::<Net>::after_step(&mut none, net(), &mut modules, &mut step).unwrap();
+    assert!(values(&model, "hidden.weight").iter().all(|&v| v == 0.0));
+    device.seed(11);
+    let mut sp = ShrinkPerturb(ShrinkPerturbConfig { noise_std: 0.5 });
+    let model = (0..200).fold(net(), |m, _| Method::<Net>::after_step(&mut sp, m, &mut modules, &mut step).unwrap());
+    // After 200 steps each entry is N(0, 200 · 0.25): its variance over the 17 entries is near 50.
+    let all: Vec<f32> = ["hidden.weight", "hidden.bias", "output.weight", "output.bias"].iter().flat_map(|p| values(&model, p)).collect();
+    let var = all.iter().map(|v| (v * v) as f64).sum::<f64>() / all.len() as f64;
+    assert!(var > 20.0 && var < 100.0, "{var}");
+}

@@ -52,6 +52,9 @@ pub struct RunConfig {
     /// Continual backprop (`plasticity-continual`'s `cbp`).
     #[serde(default)]
     pub cbp: Option<plasticity_continual::cbp::CbpConfig>,
+    /// Shrink and perturb: noise after every step (the shrink is `[optimizer] weight_decay`).
+    #[serde(default)]
+    pub shrink_perturb: Option<plasticity_continual::shrink_perturb::ShrinkPerturbConfig>,
     /// A stream of tasks for `plasticity continual` (work in progress).
     #[serde(default)]
     pub continual: Option<crate::continual::ContinualConfig>,
@@ -85,6 +88,7 @@ impl Default for RunConfig {
             continual: None,
             ewc: None,
             cbp: None,
+            shrink_perturb: None,
         }
     }
 }
@@ -102,12 +106,17 @@ impl RunConfig {
         methods.extend(self.reparam.as_ref().map(ReparamConfig::build));
         methods.extend(self.ewc.clone().map(|c| Box::new(plasticity_continual::ewc::EwcMethod::new(c)) as Box<dyn Method<M>>));
         methods.extend(self.cbp.clone().map(|c| Box::new(plasticity_continual::cbp::CbpMethod::new(c, self.seed)) as Box<dyn Method<M>>));
+        methods.extend(
+            self.shrink_perturb
+                .clone()
+                .map(|c| Box::new(plasticity_continual::shrink_perturb::ShrinkPerturb(c)) as Box<dyn Method<M>>),
+        );
         methods
     }
 
     /// Whether any method table is set.
     pub fn has_methods(&self) -> bool {
-        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some() || self.cbp.is_some()
+        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some() || self.cbp.is_some() || self.shrink_perturb.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.

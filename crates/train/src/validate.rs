@@ -29,6 +29,9 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     if let Some(cbp) = &c.cbp {
         cbp.validate()?;
     }
+    if let Some(sp) = &c.shrink_perturb {
+        sp.validate()?;
+    }
     let lr = c.optimizer.lr();
     if lr > 1.0 {
         return fail("optimizer.lr", format!("expected a learning rate in (0, 1], got {lr}"));
