@@ -457,3 +457,56 @@ fn compact_stream_stops_on_ctrl_c_and_resumes_bit_identically() {
         assert_eq!(lines.lines().count(), 4, "row 0 and one line per task");
     }
 }
+
+/// An online stream with continual backprop in the compact layout (six permuted tasks, one
+/// pass at batch 4, no test matrix), killed with SIGKILL during task 3 and resumed: every line
+/// of `tasks.jsonl` (prequential accuracy, diagnostics) is bit-identical to an uninterrupted
+/// stream's, and so is results.json's record of them.
+#[test]
+fn online_stream_with_cbp_resumes_bit_identically_after_sigkill() {
+    let dir = temp("online-kill");
+    let config = dir.join("online.toml");
+    std::fs::write(
+        &config,
+        "name = \"online\"\nseed = 4\n[data]\nvalid_size = 200\nnormalize = false\ntrain_subset = 300\n\
+         [model]\nkind = \"mlp\"\nhidden = [32]\n[optimizer]\nkind = \"sgd\"\nlr = 0.05\n[train]\nepochs = 1\nbatch_size = 4\n\
+         [cbp]\nreplacement_rate = 0.01\nmaturity_threshold = 20\n\
+         [continual]\nlayout = \"compact\"\nevaluate = \"none\"\nnew_task_accuracy = \"prequential\"\nprobe_examples = 100\n\
+         [continual.stream]\nkind = \"permuted-mnist\"\ntasks = 6\n",
+    )
+    .unwrap();
+    let run = |out: &Path| {
+        let mut cmd = bin();
+        cmd.arg("-q").arg("continual").arg(&config).arg("--output-dir").arg(out);
+        cmd
+    };
+    let full = dir.join("full");
+    let out = run(&full).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let split = dir.join("split");
+    let mut child = run(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Task 3 (k = 2) starts with checkpoint 2 · (1 + 1) + 0.
+    kill_after(&mut child, &split.join("checkpoint/history-4.json"), Duration::from_millis(10), &split.join("results.json"));
+    let out = run(&split).arg("--resume").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = |d: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(d.join("tasks.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                // Everything but the timings.
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("wall_seconds");
+                if let Some(epoch) = v["last_epoch"].as_object_mut() {
+                    epoch.remove("train_seconds");
+                }
+                v
+            })
+            .collect()
+    };
+    assert_eq!(lines(&full).len(), 7);
+    assert_eq!(lines(&full), lines(&split));
+    let read = |d: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(d.join("results.json")).unwrap()).unwrap() };
+    assert_eq!(read(&full)["new_task_accuracy"], read(&split)["new_task_accuracy"]);
+    assert_eq!(read(&full)["diagnostics"], read(&split)["diagnostics"]);
+}
