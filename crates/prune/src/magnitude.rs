@@ -84,12 +84,13 @@ mod tests {
         let m = global_magnitude(&[&w], 0.5);
         assert_eq!(m[0].iter().filter(|&&k| k).count(), 4);
         assert_eq!(kept_by_formula(&w, 0.5), 4);
-        // Global across layers: the big layer's weights win.
-        let (a, b) = ([1.0f32, 2.0, 3.0], [0.1f32, 0.2, 0.3]);
+        // Global across layers (N = 8, keep 4, cut-off 1.0): the big layer's weights win.
+        let (a, b) = ([1.0f32, 2.0, 3.0, 4.0], [0.1f32, 0.2, 0.3, 0.4]);
         let m = global_magnitude(&[&a, &b], 0.5);
-        assert_eq!(m, vec![vec![false, true, true], vec![false; 3]]);
+        assert_eq!(m, vec![vec![false, true, true, true], vec![false; 4]]);
+        // Per layer (keep 2 of 4, cut-off the 2nd largest): one weight each.
         let m = layerwise_magnitude(&[&a, &b], 0.5);
-        assert_eq!(m, vec![vec![false, false, true], vec![false, false, true]]);
+        assert_eq!(m, vec![vec![false, false, false, true], vec![false, false, false, true]]);
     }
 
     #[test]
