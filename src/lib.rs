@@ -44,10 +44,12 @@
 //! ```
 
 pub use burn;
+pub use plasticity_continual as continual;
 pub use plasticity_core as core;
 pub use plasticity_data as data;
 pub use plasticity_models as models;
 pub use plasticity_peft as peft;
 pub use plasticity_plot as plot;
+pub use plasticity_prune as prune;
 pub use plasticity_reparam as reparam;
 pub use plasticity_train as train;

@@ -84,7 +84,8 @@ fn triadapt_resume() {
 /// learned θ; Adagrad with L2 decay and CLASSP (their accumulators are checkpointed); and
 /// continual backprop, whose utilities, ages, accumulators and step count are method state and
 /// whose replacements reset Adam's per-element state; and shrink and perturb, whose noise comes
-/// from the device RNG that each epoch reseeds.
+/// from the device RNG that each epoch reseeds; and sparse training (GraNet under Adam, RigL
+/// under SGD with momentum), whose masks and events are method state.
 fn adamw_and_reparam_resume() {
     const ADAMW: &str = "kind = \"adamw\"\nlr = 2e-3";
     let tables = [
@@ -95,6 +96,8 @@ fn adamw_and_reparam_resume() {
         ("classp", "kind = \"classp\"\nlr = 0.05", ""),
         ("cbp", "kind = \"adam\"\nlr = 2e-3", "[cbp]\nreplacement_rate = 0.01\nmaturity_threshold = 10"),
         ("shrink-perturb", "kind = \"adam\"\nlr = 2e-3", "[shrink_perturb]\nnoise_std = 1e-4"),
+        ("granet", "kind = \"adam\"\nlr = 2e-3", "[prune]\nmethod = \"granet\"\nfinal_sparsity = 0.8\nend = 60\nfrequency = 20"),
+        ("rigl", "kind = \"sgd\"\nlr = 0.05\nmomentum = 0.9", "[prune]\nmethod = \"rigl\"\nfinal_sparsity = 0.8\nfrequency = 20"),
     ];
     for (name, optimizer, table) in tables {
         let text = format!("{}\n{table}\n", SMALL.replace("kind = \"adam\"\nlr = 2e-3", optimizer));

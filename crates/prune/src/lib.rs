@@ -1,8 +1,14 @@
 //! Sparse training on the Method API (work in progress): the gradual-magnitude schedule,
 //! magnitude pruning, GraNet's neuroregeneration and ERK densities, faithful to the official
-//! GraNet code (spec `../shared/specs/reparam-prune.md` §4). The masks, the `[prune]` table,
-//! RigL and the Method come next.
+//! GraNet code (spec `../shared/specs/reparam-prune.md` §4), RigL (§5.2), physical masks with
+//! masked optimizer state ([`PruneMethod`]), the `[prune]` table ([`PruneConfig`]).
 
+pub mod config;
 pub mod erk;
 pub mod magnitude;
+pub mod masks;
+pub mod method;
 pub mod schedule;
+
+pub use config::{PruneConfig, PruneKind, Scope};
+pub use method::PruneMethod;

@@ -55,7 +55,10 @@ pub struct RunConfig {
     /// Shrink and perturb: noise after every step (the shrink is `[optimizer] weight_decay`).
     #[serde(default)]
     pub shrink_perturb: Option<plasticity_continual::shrink_perturb::ShrinkPerturbConfig>,
-    /// A stream of tasks for `plasticity continual` (work in progress).
+    /// Sparse training: `[prune] method = "gmp" | "granet" | "rigl"`.
+    #[serde(default)]
+    pub prune: Option<plasticity_prune::PruneConfig>,
+    /// A stream of tasks for `plasticity continual`.
     #[serde(default)]
     pub continual: Option<crate::continual::ContinualConfig>,
 }
@@ -89,6 +92,7 @@ impl Default for RunConfig {
             ewc: None,
             cbp: None,
             shrink_perturb: None,
+            prune: None,
         }
     }
 }
@@ -111,12 +115,14 @@ impl RunConfig {
                 .clone()
                 .map(|c| Box::new(plasticity_continual::shrink_perturb::ShrinkPerturb(c)) as Box<dyn Method<M>>),
         );
+        // Last: its target selection sees the other tables' reparameterizations and refuses them.
+        methods.extend(self.prune.clone().map(|c| Box::new(plasticity_prune::PruneMethod::new(c, self.seed)) as Box<dyn Method<M>>));
         methods
     }
 
     /// Whether any method table is set.
     pub fn has_methods(&self) -> bool {
-        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some() || self.cbp.is_some() || self.shrink_perturb.is_some()
+        self.peft.is_some() || self.reparam.is_some() || self.ewc.is_some() || self.cbp.is_some() || self.shrink_perturb.is_some() || self.prune.is_some()
     }
 
     /// The run directory: `output_dir`, or `runs/<name>`.

@@ -32,6 +32,15 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     if let Some(sp) = &c.shrink_perturb {
         sp.validate()?;
     }
+    if let Some(prune) = &c.prune {
+        prune.validate()?;
+        if c.cbp.is_some() {
+            return fail(
+                "prune",
+                "[prune] and [cbp] together are refused: continual backprop re-draws the weights a mask keeps at zero, and no one has defined that combination yet".into(),
+            );
+        }
+    }
     let lr = c.optimizer.lr();
     if lr > 1.0 {
         return fail("optimizer.lr", format!("expected a learning rate in (0, 1], got {lr}"));

@@ -1,0 +1,434 @@
+//! [`PruneMethod`]: physical masks on the Method API. The trainable weight holds zeros at
+//! pruned positions: after every optimizer step `W ← W ⊙ M`, and the optimizer's state is
+//! zeroed where `M = 0` (momentum; Adam's moments and per-element step), so pruned weights stay
+//! zero and regrown ones start clean. Backward runs on the zero-filled weight, so the dense
+//! gradient, the regrowth signal, is the one the step computed (stashed in `before_step` on an
+//! event step). Masks and the event record are method state, checkpointed.
+//!
+//! One optimizer step `t` (counted after the step) in `after_step`, as GraNet's CIFAR code
+//! (spec §4.7): apply the current masks; on a GMP event, prune by magnitude to `s_t`; GraNet then
+//! drops `⌈r_t·nnz⌉` per layer by magnitude and regrows as many by |dense gradient|, at every
+//! `ΔT` from `t₀` to the end of training; RigL (§5.2) restores the weights and the optimizer
+//! state the step changed (no weight update on a mask step) and drops/grows `⌊f_t·nnz⌋` per layer.
+//! Finally the new masks are applied to the weights and the optimizer state.
+
+use crate::config::{Distribution, PruneConfig, PruneKind, Scope};
+use crate::erk::erk_densities;
+use crate::magnitude::{global_magnitude, gradient_growth, layerwise_magnitude, magnitude_death};
+use crate::masks::{bernoulli, exact, layer_seed};
+use crate::schedule::{GmpSchedule, cosine_fraction};
+use burn::module::ParamId;
+use burn::optim::GradientsParams;
+use burn::tensor::{Tensor, TensorData};
+use plasticity_core::optim::{ElementMask, OptimizerState};
+use plasticity_core::{
+    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext,
+    TensorState, param_infos, set_params, walk_params,
+};
+use plasticity_peft::{Selection, TargetModules, select_targets};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const NAME: &str = "prune";
+
+/// One pruned weight.
+#[derive(Clone, Debug)]
+struct Target {
+    path: String,
+    id: ParamId,
+    shape: Vec<usize>,
+}
+
+/// A pruning or mask-update event: its step, the target sparsity (GMP) and every layer's nnz.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub step: u64,
+    pub target_sparsity: Option<f64>,
+    pub nnz: Vec<usize>,
+}
+
+pub struct PruneMethod {
+    config: PruneConfig,
+    seed: u64,
+    targets: Vec<Target>,
+    masks: Vec<Vec<bool>>,
+    /// The masks as 0/1 tensors on the model's device (rebuilt when they change).
+    device_masks: Option<Vec<Tensor<1>>>,
+    total_steps: u64,
+    schedule: Option<GmpSchedule>,
+    /// The dense gradients of an event step, by target.
+    grads: Option<Vec<Vec<f32>>>,
+    /// RigL: the weights and optimizer state before a mask step's update.
+    stash: Option<(Vec<Tensor<1>>, Option<OptimizerState>)>,
+    events: Vec<Event>,
+}
+
+/// Whether `p` is a Linear or Conv2d weight (the default targets).
+fn layer_weight(p: &ParamInfo) -> bool {
+    p.adapter.is_none() && p.method.is_none() && p.path.ends_with("weight") && ["Struct:Linear", "Struct:Conv2d"].contains(&p.owner.as_str())
+}
+
+fn host(t: Tensor<1>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+}
+
+impl PruneMethod {
+    /// `seed`: the run's seed (random initial masks are drawn from streams of it).
+    pub fn new(config: PruneConfig, seed: u64) -> Self {
+        Self {
+            config,
+            seed,
+            targets: Vec::new(),
+            masks: Vec::new(),
+            device_masks: None,
+            total_steps: 0,
+            schedule: None,
+            grads: None,
+            stash: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// Paths of the pruned weights and their masks.
+    pub fn masks(&self) -> impl Iterator<Item = (&str, &[bool])> {
+        self.targets.iter().zip(&self.masks).map(|(t, m)| (t.path.as_str(), m.as_slice()))
+    }
+
+    /// The schedule (GMP, GraNet).
+    pub fn schedule(&self) -> Option<&GmpSchedule> {
+        self.schedule.as_ref()
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn select<M: PlasticModel>(&self, model: &M) -> MethodResult<Vec<Target>> {
+        let infos = param_infos(model);
+        let targets = match &self.config.target_modules {
+            Some(t) => t.clone(),
+            None => TargetModules::Names(infos.iter().filter(|p| layer_weight(p)).map(|p| p.module().to_string()).collect()),
+        };
+        let selection = select_targets(model, NAME, &targets, self.config.exclude_modules.as_ref(), false).map_err(|e| e.to_string())?;
+        let mut modules = selection.modules;
+        if self.config.dense_last {
+            modules.pop();
+        }
+        if self.config.dense_first && !modules.is_empty() {
+            modules.remove(0);
+        }
+        if modules.is_empty() {
+            return Err("prune: no weight left to prune (check target_modules, dense_first, dense_last)".into());
+        }
+        modules
+            .iter()
+            .map(|m| {
+                let path = Selection::weight_path(m);
+                let p = infos.iter().find(|p| p.path == path).ok_or_else(|| format!("prune: no parameter `{path}`"))?;
+                Ok(Target {
+                    path,
+                    id: p.id,
+                    shape: p.shape.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The initial masks: dense, or random at the distribution's densities.
+    fn initial_masks(&self) -> Vec<Vec<bool>> {
+        let c = &self.config;
+        let sparsity = match c.method {
+            PruneKind::Rigl => c.final_sparsity,
+            _ => c.init_sparsity,
+        };
+        let shapes: Vec<Vec<usize>> = self.targets.iter().map(|t| t.shape.clone()).collect();
+        if sparsity == 0.0 {
+            return shapes.iter().map(|s| vec![true; s.iter().product()]).collect();
+        }
+        let densities = match c.distribution {
+            Distribution::Erk => erk_densities(&shapes, 1.0 - sparsity),
+            Distribution::Uniform => vec![1.0 - sparsity; shapes.len()],
+        };
+        shapes
+            .iter()
+            .zip(densities)
+            .enumerate()
+            .map(|(l, (s, d))| {
+                let n = s.iter().product();
+                match c.method {
+                    PruneKind::Rigl => exact(n, d, layer_seed(self.seed, l)),
+                    _ => bernoulli(n, d, layer_seed(self.seed, l)),
+                }
+            })
+            .collect()
+    }
+
+    /// The targets' current values, flattened, in host memory.
+    fn weights<M: PlasticModel>(&self, model: &M) -> Vec<Vec<f32>> {
+        let mut by_path = BTreeMap::new();
+        walk_params(model, true, |info, value| {
+            if self.targets.iter().any(|t| t.path == info.path)
+                && let Some(v) = value.and_then(|v| v.flatten())
+            {
+                by_path.insert(info.path.clone(), host(v));
+            }
+        });
+        self.targets.iter().map(|t| by_path.remove(&t.path).unwrap_or_default()).collect()
+    }
+
+    /// `W ← W ⊙ M` for every target, and the optimizer state zeroed where `M = 0`.
+    fn apply<M: PlasticModel>(&mut self, model: M, optimizer: Option<&mut OptimizerState>) -> M {
+        let device_masks = self.device_masks.get_or_insert_with(|| {
+            let device = Default::default();
+            self.masks
+                .iter()
+                .map(|m| {
+                    let v: Vec<f32> = m.iter().map(|&k| f32::from(u8::from(k))).collect();
+                    let n = v.len();
+                    Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+                })
+                .collect()
+        });
+        let mut values = BTreeMap::new();
+        walk_params(&model, true, |info, value| {
+            if let Some(l) = self.targets.iter().position(|t| t.path == info.path)
+                && let Some(w) = value.and_then(|v| v.flatten())
+            {
+                let mask = device_masks[l].clone().to_device(&w.device());
+                values.insert(info.path.clone(), w.detach() * mask);
+            }
+        });
+        let model = set_params(model, values);
+        if let Some(state) = optimizer {
+            for (t, m) in self.targets.iter().zip(&self.masks) {
+                state.reset_elements(t.id, &ElementMask::Host(m.iter().map(|&k| !k).collect()));
+            }
+        }
+        model
+    }
+
+    fn set_masks(&mut self, masks: Vec<Vec<bool>>) {
+        self.masks = masks;
+        self.device_masks = None;
+    }
+
+    /// Whether step `t` (counted after it) updates masks by regrowth: GraNet at every `ΔT` from
+    /// `t₀` on; RigL at every `ΔT` up to `rigl_end` of the run.
+    fn regrowth_step(&self, t: u64) -> bool {
+        let f = self.config.frequency();
+        match self.config.method {
+            PruneKind::Gmp => false,
+            PruneKind::Granet => t >= self.config.start && t.is_multiple_of(f),
+            PruneKind::Rigl => t.is_multiple_of(f) && (t as f64) <= self.config.rigl_end * self.total_steps as f64,
+        }
+    }
+
+    fn nnz(&self) -> Vec<usize> {
+        self.masks.iter().map(|m| m.iter().filter(|&&k| k).count()).collect()
+    }
+}
+
+impl<M: PlasticModel> Method<M> for PruneMethod {
+    fn name(&self) -> String {
+        NAME.into()
+    }
+
+    fn optimizer_needs(&self) -> OptimizerNeeds {
+        OptimizerNeeds {
+            state: true,
+            per_element_steps: true,
+        }
+    }
+
+    fn attach(&mut self, model: M, cx: &AttachContext) -> MethodResult<M> {
+        self.config.validate().map_err(|(k, m)| format!("{k}: {m}"))?;
+        self.total_steps = cx.total_steps as u64;
+        self.targets = self.select(&model)?;
+        if self.config.method != PruneKind::Rigl {
+            let end = self.config.end.unwrap_or(self.total_steps / 2);
+            let schedule = GmpSchedule::new(self.config.start, end, self.config.frequency(), self.config.init_sparsity, self.config.final_sparsity)
+                .map_err(|(k, m)| format!("{k}: {m}"))?;
+            self.schedule = Some(schedule);
+        }
+        if self.masks.is_empty() {
+            let masks = self.initial_masks();
+            self.set_masks(masks);
+        } else if self.masks.len() != self.targets.len()
+            || self.masks.iter().zip(&self.targets).any(|(m, t)| m.len() != t.shape.iter().product::<usize>())
+        {
+            return Err("prune: the saved masks do not fit this model's targets".into());
+        }
+        Ok(self.apply(model, None))
+    }
+
+    /// Loading a checkpoint restores its parameter ids: find the targets' ids again.
+    fn loaded(&mut self, model: &M) -> MethodResult<()> {
+        let infos = param_infos(model);
+        for t in &mut self.targets {
+            t.id = infos.iter().find(|p| p.path == t.path).map(|p| p.id).ok_or_else(|| format!("prune: no parameter `{}`", t.path))?;
+        }
+        Ok(())
+    }
+
+    fn before_step(&mut self, model: &M, grads: &mut GradientsParams, cx: &mut StepContext) -> MethodResult<()> {
+        let t = cx.step + 1;
+        if !self.regrowth_step(t) {
+            return Ok(());
+        }
+        let mut stashed = Vec::new();
+        let mut values = BTreeMap::new();
+        walk_params(model, true, |info, value| {
+            if self.targets.iter().any(|t| t.path == info.path) {
+                values.insert(info.path.clone(), value.and_then(|v| v.flatten()));
+            }
+        });
+        for target in &self.targets {
+            let n: usize = target.shape.iter().product();
+            let g = match target.shape.len() {
+                2 => grads.get::<2>(target.id).map(|g| host(g.reshape([n]))),
+                4 => grads.get::<4>(target.id).map(|g| host(g.reshape([n]))),
+                _ => None,
+            };
+            stashed.push(g.unwrap_or_else(|| vec![0.0; n]));
+        }
+        self.grads = Some(stashed);
+        if self.config.method == PruneKind::Rigl {
+            let weights = self
+                .targets
+                .iter()
+                .map(|t| values.remove(&t.path).flatten().map(|w| w.detach()).ok_or_else(|| format!("prune: no parameter `{}`", t.path)))
+                .collect::<Result<Vec<_>, String>>()?;
+            self.stash = Some((weights, cx.optimizer.as_deref().cloned()));
+        }
+        Ok(())
+    }
+
+    fn after_step(&mut self, model: M, _modules: &mut MethodModules, cx: &mut StepContext) -> MethodResult<M> {
+        let t = cx.step + 1;
+        // The update moved pruned positions: mask them before scoring anything.
+        let mut model = self.apply(model, cx.optimizer.as_deref_mut());
+        let mut target_sparsity = None;
+        let mut changed = false;
+        if let Some(s) = self.schedule.as_ref().and_then(|s| s.at(t)) {
+            let w = self.weights(&model);
+            let refs: Vec<&[f32]> = w.iter().map(|v| v.as_slice()).collect();
+            let masks = match self.config.scope {
+                Scope::Global => global_magnitude(&refs, s),
+                Scope::Layer => layerwise_magnitude(&refs, s),
+            };
+            self.set_masks(masks);
+            target_sparsity = Some(s);
+            changed = true;
+        }
+        if let Some(grads) = self.grads.take() {
+            match self.config.method {
+                PruneKind::Granet => {
+                    model = self.apply(model, None);
+                    let r = cosine_fraction(self.config.regeneration, t, self.total_steps, 0.005);
+                    let w = self.weights(&model);
+                    let masks = self
+                        .masks
+                        .iter()
+                        .zip(&w)
+                        .zip(&grads)
+                        .map(|((m, w), g)| {
+                            let dropped = magnitude_death(m, w, r);
+                            let removed = m.iter().filter(|&&k| k).count() - dropped.iter().filter(|&&k| k).count();
+                            gradient_growth(&dropped, g, removed)
+                        })
+                        .collect();
+                    self.set_masks(masks);
+                }
+                PruneKind::Rigl => {
+                    let (weights, state) = self.stash.take().ok_or("prune: RigL's stash is missing")?;
+                    // No weight update on a mask step: the weights and optimizer state before it.
+                    let values = self.targets.iter().map(|t| t.path.clone()).zip(weights.iter().cloned()).collect();
+                    model = set_params(model, values);
+                    let weights: Vec<Vec<f32>> = weights.into_iter().map(host).collect();
+                    if let (Some(saved), Some(current)) = (state, cx.optimizer.as_deref_mut()) {
+                        *current = saved;
+                    }
+                    let end = (self.config.rigl_end * self.total_steps as f64).max(1.0);
+                    let f = self.config.drop_fraction / 2.0 * (1.0 + (std::f64::consts::PI * t as f64 / end).cos());
+                    let masks = self.masks.iter().zip(&weights).zip(&grads).map(|((m, w), g)| rigl_update(m, w, g, f)).collect();
+                    self.set_masks(masks);
+                }
+                PruneKind::Gmp => {}
+            }
+            changed = true;
+        }
+        if changed {
+            model = self.apply(model, cx.optimizer.as_deref_mut());
+            self.events.push(Event {
+                step: t,
+                target_sparsity,
+                nnz: self.nnz(),
+            });
+        }
+        Ok(model)
+    }
+
+    fn state(&self) -> TensorState {
+        let mut state = TensorState::new();
+        for (t, m) in self.targets.iter().zip(&self.masks) {
+            state.put_vec(format!("{}/mask", t.path), m.iter().map(|&k| f32::from(u8::from(k))).collect(), vec![m.len()]);
+        }
+        state.meta = serde_json::json!({ "paths": self.targets.iter().map(|t| &t.path).collect::<Vec<_>>(), "events": self.events });
+        state
+    }
+
+    fn restore(&mut self, state: TensorState) -> MethodResult<()> {
+        let paths: Vec<String> = serde_json::from_value(state.meta["paths"].clone()).map_err(|e| format!("{NAME}: saved paths: {e}"))?;
+        self.events = serde_json::from_value(state.meta["events"].clone()).map_err(|e| format!("{NAME}: saved events: {e}"))?;
+        let masks = paths
+            .iter()
+            .map(|p| {
+                state
+                    .get_vec(&format!("{p}/mask"))
+                    .map(|v| v.into_iter().map(|x| x != 0.0).collect())
+                    .ok_or_else(|| format!("{NAME}: saved state lacks the mask of `{p}`"))
+            })
+            .collect::<Result<Vec<Vec<bool>>, String>>()?;
+        self.set_masks(masks);
+        Ok(())
+    }
+
+    fn artifacts(&self, _model: &M, _modules: &MethodModules, _cx: &ArtifactContext<M::Input>) -> MethodResult<Option<serde_json::Value>> {
+        let nnz = self.nnz();
+        let total: Vec<usize> = self.masks.iter().map(|m| m.len()).collect();
+        let layers: Vec<serde_json::Value> = self
+            .targets
+            .iter()
+            .zip(nnz.iter().zip(&total))
+            .map(|(t, (&k, &n))| serde_json::json!({ "weight": t.path, "nnz": k, "total": n, "density": k as f64 / n as f64 }))
+            .collect();
+        let (k, n): (usize, usize) = (nnz.iter().sum(), total.iter().sum());
+        Ok(Some(serde_json::json!({
+            "method": self.config.method,
+            "layers": layers,
+            "global": { "nnz": k, "total": n, "sparsity": 1.0 - k as f64 / n as f64 },
+            "schedule_final_sparsity": self.schedule.as_ref().map(|s| s.final_sparsity()),
+            "events": self.events.len(),
+            "sparsity_by_event": self.events.iter().map(|e| (e.step, 1.0 - e.nnz.iter().sum::<usize>() as f64 / n as f64)).collect::<Vec<_>>(),
+        })))
+    }
+}
+
+/// RigL's layer update (google-research/rigl): `n = ⌊nnz·f⌋`; keep the `nnz − n` active weights
+/// with the largest |w| (ties: lower index); grow the `n` positions not kept with the largest
+/// |gradient| (the just dropped included; ties: lower index). Grown new connections are 0.
+pub fn rigl_update(mask: &[bool], weight: &[f32], grad: &[f32], fraction: f64) -> Vec<bool> {
+    let active: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+    let n = (active.len() as f64 * fraction) as usize;
+    if n == 0 {
+        return mask.to_vec();
+    }
+    let mut by_magnitude = active.clone();
+    by_magnitude.sort_by(|&a, &b| weight[b].abs().total_cmp(&weight[a].abs()).then(a.cmp(&b)));
+    let mut kept = vec![false; mask.len()];
+    by_magnitude.iter().take(active.len() - n).for_each(|&i| kept[i] = true);
+    let mut candidates: Vec<usize> = (0..mask.len()).filter(|&i| !kept[i]).collect();
+    candidates.sort_by(|&a, &b| grad[b].abs().total_cmp(&grad[a].abs()).then(a.cmp(&b)));
+    candidates.iter().take(n).for_each(|&i| kept[i] = true);
+    kept
+}

@@ -1,0 +1,117 @@
+//! Sparse training on the bundled MNIST: the final nnz is the schedule formula's count (global
+//! and per layer), pruned weights and their optimizer state are exactly 0 after training,
+//! GraNet's regeneration keeps every layer's count, and RigL keeps its constant sparsity.
+
+mod common;
+
+use common::{SMALL, config, temp_dir};
+use plasticity::core::TensorState;
+use plasticity::train::{RunOptions, train};
+use serde_json::Value;
+
+fn quiet() -> RunOptions {
+    RunOptions {
+        quiet: true,
+        ..Default::default()
+    }
+}
+
+/// SMALL (3000 images, batch 64: 47 steps per epoch, 141 in all) with a [prune] table.
+fn run(name: &str, prune: &str) -> (std::path::PathBuf, Value) {
+    let dir = temp_dir(name);
+    let text = format!("{SMALL}\n[prune]\n{prune}\n");
+    let summary = train(&config(&text, &dir), &quiet()).unwrap();
+    assert!(summary.results.test_accuracy.unwrap() > 0.7, "{name}: {:?}", summary.results.test_accuracy);
+    let section = summary.results.methods["prune"].clone();
+    (dir, section)
+}
+
+fn masks(dir: &std::path::Path) -> Vec<(String, Vec<bool>)> {
+    let state = TensorState::load(&dir.join("methods.bpk")).unwrap();
+    let state = plasticity::core::state::unbundle(state).remove("prune").unwrap();
+    let paths: Vec<String> = serde_json::from_value(state.meta["paths"].clone()).unwrap();
+    paths
+        .into_iter()
+        .map(|p| {
+            let m = state.get_vec(&format!("{p}/mask")).unwrap().into_iter().map(|x| x != 0.0).collect();
+            (p, m)
+        })
+        .collect()
+}
+
+/// The final checkpoint's optimizer buffers of `path`, by name.
+fn optimizer_buffers(dir: &std::path::Path, path: &str) -> Vec<(String, Vec<f32>)> {
+    let state = TensorState::load(&dir.join("checkpoint/optim-3.bpk")).unwrap();
+    state
+        .tensors
+        .keys()
+        .filter_map(|k| k.strip_prefix(&format!("{path}/")).map(|b| (b.to_string(), state.get_vec(k).unwrap())))
+        .collect()
+}
+
+fn weights(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let device = plasticity::burn::tensor::Device::flex();
+    let model = plasticity::models::MlpConfig {
+        hidden: vec![64],
+        ..Default::default()
+    }
+    .init(&device);
+    let model = plasticity::train::load_model_file(model, &dir.join("model.bpk")).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    plasticity::core::walk_params(&model, true, |info, v| {
+        out.insert(info.path.clone(), v.unwrap().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+    });
+    out
+}
+
+#[test]
+fn gmp_reaches_the_formula_count_and_pruned_entries_are_zero() {
+    // Global: t_f = 100, ΔT = 20 → events at 20 … 80 (k = 1 … 4, n = 5); the last targets
+    // s = 0.9·(1 − (1/5)³) = 0.8928.
+    let (dir, section) = run("prune-gmp", "method = \"gmp\"\nfinal_sparsity = 0.9\nend = 100\nfrequency = 20");
+    let s = section["schedule_final_sparsity"].as_f64().unwrap();
+    assert!((s - 0.9 * (1.0 - 0.2f64.powi(3))).abs() < 1e-12);
+    let total = section["global"]["total"].as_u64().unwrap() as f64;
+    let keep = (total * (1.0 - s)) as u64;
+    // The strict cut-off keeps keep − 1 (distinct magnitudes, the cut-off element dropped).
+    assert_eq!(section["global"]["nnz"].as_u64().unwrap(), keep - 1, "{section}");
+    assert_eq!(section["events"], 4);
+    let w = weights(&dir);
+    for (path, mask) in masks(&dir) {
+        let values = &w[&path];
+        assert!(mask.iter().zip(values).all(|(&m, &v)| m || v == 0.0), "{path}: pruned weights are 0");
+        for (buffer, v) in optimizer_buffers(&dir, &path) {
+            assert!(mask.iter().zip(&v).all(|(&m, &x)| m || x == 0.0), "{path}/{buffer}: zero at pruned positions");
+        }
+    }
+    // Per layer: every layer at the same count.
+    let (_, section) = run("prune-gmp-layer", "method = \"gmp\"\nfinal_sparsity = 0.9\nend = 100\nfrequency = 20\nscope = \"layer\"");
+    for layer in section["layers"].as_array().unwrap() {
+        let n = layer["total"].as_u64().unwrap() as f64;
+        assert_eq!(layer["nnz"].as_u64().unwrap(), (n * (1.0 - s)) as u64 - 1, "{layer}");
+    }
+}
+
+#[test]
+fn granet_regrows_as_many_as_it_drops_and_rigl_keeps_its_sparsity() {
+    // GraNet: GMP until step 60, regeneration every 20 steps to the end (141 steps).
+    let (_, section) = run("prune-granet", "method = \"granet\"\nfinal_sparsity = 0.8\nend = 60\nfrequency = 20");
+    let events = section["events"].as_u64().unwrap();
+    assert_eq!(events, 7, "steps 20, 40, … 140: {section}");
+    let (dir, _) = run("prune-granet-2", "method = \"granet\"\nfinal_sparsity = 0.8\nend = 60\nfrequency = 20");
+    let state = TensorState::load(&dir.join("methods.bpk")).unwrap();
+    let state = plasticity::core::state::unbundle(state).remove("prune").unwrap();
+    let events: Vec<Value> = serde_json::from_value(state.meta["events"].clone()).unwrap();
+    // After the last GMP event (step 40), regeneration alone: each layer's count is unchanged.
+    let after: Vec<&Value> = events.iter().filter(|e| e["target_sparsity"].is_null()).collect();
+    assert!(after.len() >= 4);
+    for e in &after {
+        assert_eq!(e["nnz"], after[0]["nnz"], "regrown = dropped, per layer");
+    }
+    // RigL: ERK at 90 % from the start, constant through its mask updates.
+    let (_, section) = run("prune-rigl", "method = \"rigl\"\nfinal_sparsity = 0.9\nfrequency = 20");
+    let by_event: Vec<f64> = section["sparsity_by_event"].as_array().unwrap().iter().map(|e| e[1].as_f64().unwrap()).collect();
+    assert!(!by_event.is_empty());
+    assert!(by_event.windows(2).all(|w| w[0] == w[1]), "{by_event:?}");
+    assert!((by_event[0] - 0.9).abs() < 0.01, "{by_event:?}");
+}
