@@ -62,7 +62,7 @@ def main(root: Path) -> None:
     print(md)
 
 
-PMNIST_METHODS = ["naive", "ewc", "online-ewc", "classp-paper"]
+PMNIST_METHODS = ["naive", "ewc", "online-ewc", "classp-paper", "classp-reference", "ewc-lambda100", "ewc-lambda1000", "ewc-lambda10000"]
 # Avalanche continual-learning-baselines (continual.md §6.6c): ACC on all 10 experiences after
 # the last one (sample-weighted stream accuracy).
 PMNIST_PUBLISHED = {"ewc": 0.83}

@@ -33,4 +33,15 @@ for seed in $seeds; do
     $bin -q continual "$here/configs/avalanche-pmnist.toml" --data-dir "$data" --seed "$seed" "${extra[@]}" --output-dir "$dir"
   done
 done
+# λ sensitivity: Avalanche's λ = 1 on the batched Fisher (squared minibatch-mean gradients)
+# barely moves the weights; EWC with λ 100, 1000 and 10000, seed 1 (SWEEP_SEEDS to change).
+for seed in ${SWEEP_SEEDS:-1}; do
+  for lambda in 100 1000 10000; do
+    dir="$here/runs/pmnist/ewc-lambda$lambda/seed$seed"
+    [ -f "$dir/results.json" ] && continue
+    rm -rf "$dir"
+    $bin -q continual "$here/configs/avalanche-pmnist.toml" --data-dir "$data" --seed "$seed" \
+      --set "ewc={lambda=$lambda.0, fisher=\"batched\", convention=\"avalanche\"}" --output-dir "$dir"
+  done
+done
 python3 "$here/aggregate.py" "$here"
