@@ -425,13 +425,13 @@ fn stream_stopped_and_resumed(name: &str, extra: &[&str], stop: impl FnOnce(&mut
     (full, split)
 }
 
-/// Per-task layout, SIGKILL inside task 2's third epoch (`task-1/`): the finished task is
+/// Per-task layout, SIGKILL inside task 3's third epoch (`task-2/`): the two finished tasks are
 /// skipped, the unfinished one continues from its checkpoint, and the accuracy matrix is
 /// bit-identical to an uninterrupted stream's.
 #[test]
 fn stream_resumes_bit_identically_after_sigkill() {
     stream_stopped_and_resumed("stream-kill", &[], |child, split| {
-        kill_after(child, &split.join("task-1/checkpoint/history-2.json"), Duration::from_millis(100), &split.join("results.json"));
+        kill_after(child, &split.join("task-2/checkpoint/history-2.json"), Duration::from_millis(100), &split.join("results.json"));
     });
 }
 
