@@ -84,6 +84,11 @@ fn gmp_reaches_the_formula_count_and_pruned_entries_are_zero() {
             assert!(mask.iter().zip(&v).all(|(&m, &x)| m || x == 0.0), "{path}/{buffer}: zero at pruned positions");
         }
     }
+    // `plasticity inspect --run` shows the per-layer density.
+    let run_config = plasticity::train::load_config(&dir.join("config.toml"), &[]).unwrap();
+    let table = plasticity::train::commands::inspect_run(&dir, &run_config).unwrap();
+    let nnz = section["global"]["nnz"].as_u64().unwrap();
+    assert!(table.contains("weight densities") && table.contains(&format!("{nnz} / {}", total as u64)), "{table}");
     // Per layer: every layer at the same count.
     let (_, section) = run("prune-gmp-layer", "method = \"gmp\"\nfinal_sparsity = 0.9\nend = 100\nfrequency = 20\nscope = \"layer\"");
     for layer in section["layers"].as_array().unwrap() {

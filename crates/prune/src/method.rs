@@ -244,7 +244,8 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
         self.config.validate().map_err(|(k, m)| format!("{k}: {m}"))?;
         self.total_steps = cx.total_steps as u64;
         self.targets = self.select(&model)?;
-        if self.config.method != PruneKind::Rigl {
+        // A finished run being loaded (`eval`, `inspect`) keeps its masks and needs no schedule.
+        if self.config.method != PruneKind::Rigl && cx.run_dir.is_none() {
             let end = self.config.end.unwrap_or(self.total_steps / 2);
             let schedule = GmpSchedule::new(self.config.start, end, self.config.frequency(), self.config.init_sparsity, self.config.final_sparsity)
                 .map_err(|(k, m)| format!("{k}: {m}"))?;

@@ -143,7 +143,7 @@ pub fn inspect_run(run: &Path, config: &RunConfig) -> Result<String> {
     impl RunModelTask for Table {
         type Output = String;
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<String> {
-            Ok(format_table(&census(&trainee, &methods)))
+            Ok(format!("{}{}", format_table(&census(&trainee, &methods)), density_table(&trainee.model)))
         }
     }
     // Trainability is a property of tracked tensors: load on the autodiff device.
@@ -230,4 +230,25 @@ pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<Path
         }
     }
     with_run_model(run, config, Export { out })
+}
+
+/// Every Linear/Conv weight's nonzero count against its size (a pruned run's per-layer density),
+/// and the total; empty when every weight is dense.
+fn density_table<M: PlasticModel>(model: &M) -> String {
+    let mut rows = Vec::new();
+    plasticity_core::walk_params(model, true, |info, value| {
+        let layer = info.adapter.is_none() && info.path.ends_with("weight") && ["Struct:Linear", "Struct:Conv2d"].contains(&info.owner.as_str());
+        if let (true, Some(v)) = (layer, value.and_then(|v| v.into_data().convert::<f32>().try_into_vec::<f32>().ok())) {
+            rows.push((info.path.clone(), v.iter().filter(|&&x| x != 0.0).count(), v.len()));
+        }
+    });
+    let (nnz, total) = rows.iter().fold((0, 0), |(a, b), r| (a + r.1, b + r.2));
+    if nnz == total {
+        return String::new();
+    }
+    let mut out = String::from("\nweight densities (nonzero / total)\n");
+    for (path, k, n) in rows.iter().chain(std::iter::once(&("all".to_string(), nnz, total))) {
+        out.push_str(&format!("  {path:<24} {k:>10} / {n:<10} {:>7.4}\n", *k as f64 / *n as f64));
+    }
+    out
 }
