@@ -394,9 +394,36 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
         Ok(())
     }
 
-    fn artifacts(&self, _model: &M, _modules: &MethodModules, _cx: &ArtifactContext<M::Input>) -> MethodResult<Option<serde_json::Value>> {
+    /// The final per-layer and global counts (results.json's `prune` section) and
+    /// `sparsity.png`: each layer's and the global sparsity after every event.
+    fn artifacts(&self, _model: &M, _modules: &MethodModules, cx: &ArtifactContext<M::Input>) -> MethodResult<Option<serde_json::Value>> {
         let nnz = self.nnz();
         let total: Vec<usize> = self.masks.iter().map(|m| m.len()).collect();
+        if !self.events.is_empty() {
+            let sparsity = |k: usize, n: usize| 1.0 - k as f64 / n.max(1) as f64;
+            let all: usize = total.iter().sum();
+            let mut series: Vec<plasticity_plot::Series> = self
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(l, t)| plasticity_plot::Series {
+                    name: t.path.clone(),
+                    points: self.events.iter().map(|e| (e.step as f64, sparsity(e.nnz[l], total[l]))).collect(),
+                })
+                .collect();
+            series.push(plasticity_plot::Series {
+                name: "global".into(),
+                points: self.events.iter().map(|e| (e.step as f64, sparsity(e.nnz.iter().sum(), all))).collect(),
+            });
+            let panel = plasticity_plot::Panel {
+                title: format!("sparsity ({:?})", self.config.method).to_lowercase(),
+                x_label: "optimizer step".into(),
+                y_label: "sparsity".into(),
+                series,
+            };
+            let path = cx.dir.join("sparsity.png");
+            plasticity_plot::line_chart(&path, &[panel], 640, 420).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         let layers: Vec<serde_json::Value> = self
             .targets
             .iter()
