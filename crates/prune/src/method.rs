@@ -103,6 +103,12 @@ impl PruneMethod {
         &self.events
     }
 
+    /// The dense gradients `before_step` stashed for this step's regrowth, by target (between
+    /// `before_step` and `after_step` of an event step).
+    pub fn stashed_gradients(&self) -> Option<&[Vec<f32>]> {
+        self.grads.as_deref()
+    }
+
     fn select<M: PlasticModel>(&self, model: &M) -> MethodResult<Vec<Target>> {
         let infos = param_infos(model);
         let targets = match &self.config.target_modules {
