@@ -120,3 +120,32 @@ fn granet_regrows_as_many_as_it_drops_and_rigl_keeps_its_sparsity() {
     assert!(by_event.windows(2).all(|w| w[0] == w[1]), "{by_event:?}");
     assert!((by_event[0] - 0.9).abs() < 0.01, "{by_event:?}");
 }
+
+/// RigL on the CNN: ERK densities at 90 % drawn as exact counts, which RigL's drop-and-grow keeps
+/// per layer to the end (ε = 3532/559, no layer dense: crates/prune/src/erk.rs).
+#[test]
+fn rigl_on_the_cnn_keeps_the_erk_counts() {
+    let text = SMALL.replace("kind = \"mlp\"\nhidden = [64]", "kind = \"cnn\"");
+    assert!(text.contains("kind = \"cnn\""));
+    let dir = temp_dir("prune-cnn");
+    let summary = train(&config(&format!("{text}\n[prune]\nmethod = \"rigl\"\nfinal_sparsity = 0.9\nfrequency = 20\n"), &dir), &quiet()).unwrap();
+    let section = &summary.results.methods["prune"];
+    let eps = 3532.0 / 559.0;
+    let expected = [(200.0, 19.0), (3200.0, 34.0), (30720.0, 376.0), (1200.0, 130.0)].map(|(n, s): (f64, f64)| (eps * s / n * n) as u64);
+    let nnz: Vec<u64> = section["layers"].as_array().unwrap().iter().map(|l| l["nnz"].as_u64().unwrap()).collect();
+    assert_eq!(nnz, expected, "{section}");
+    assert!(section["events"].as_u64().unwrap() >= 3);
+}
+
+/// A weight that `[peft]` adapts cannot be pruned (the error names it), and `[prune]` with
+/// `[cbp]` is refused.
+#[test]
+fn pruning_a_reparameterized_weight_or_with_cbp_is_refused() {
+    let dir = temp_dir("prune-lora");
+    let text = format!("{SMALL}\n[peft]\nmethod = \"lora\"\ntarget_modules = [\"hidden.0\"]\n[prune]\nmethod = \"gmp\"\nfinal_sparsity = 0.5\n");
+    let e = train(&config(&text, &dir), &quiet()).err().unwrap().to_string();
+    assert!(e.contains("hidden.0.weight") && e.contains("lora"), "{e}");
+    let text = format!("{SMALL}\n[cbp]\n[prune]\nmethod = \"gmp\"\nfinal_sparsity = 0.5\n");
+    let e = plasticity::train::parse_config(&text, "run.toml", &[]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("prune") && e.contains("cbp"), "{e}");
+}

@@ -57,4 +57,17 @@ mod tests {
         let kept: f64 = d.iter().zip(&n).map(|(d, n)| d * n).sum();
         assert!((kept - 0.1 * total).abs() < 1e-6, "the budget is met: {kept}");
     }
+
+    /// The CNN (conv 5×5 ×8, conv 5×5 ×16, fc 256 → 120, output 120 → 10) at density 0.1: no
+    /// layer exceeds 1, so ε = D·ΣN / Σ(Σshape) = 3532 / 559 and density_l = ε·(Σshape)/(Πshape).
+    #[test]
+    fn the_cnn_at_ten_percent() {
+        let shapes = vec![vec![8, 1, 5, 5], vec![16, 8, 5, 5], vec![256, 120], vec![120, 10]];
+        let d = erk_densities(&shapes, 0.1);
+        let eps = 3532.0 / 559.0;
+        let expected = [eps * 19.0 / 200.0, eps * 34.0 / 3200.0, eps * 376.0 / 30720.0, eps * 130.0 / 1200.0];
+        for (a, b) in d.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-12, "{d:?} vs {expected:?}");
+        }
+    }
 }
