@@ -64,14 +64,14 @@ fn task_incremental_split_mnist_keeps_old_tasks() {
 /// An online stream in the compact layout: three permuted tasks of 300 examples each (each task
 /// its own subset), seen once at batch 4, no test matrix. New-task accuracy is prequential: the
 /// training accuracy of the task's one epoch, each batch scored before its update; the
-/// diagnostics are there for every row.
+/// diagnostics are there for every row, and every 25 steps in `diagnostics.jsonl`.
 #[test]
 fn an_online_stream_reports_prequential_accuracy_without_a_matrix() {
     let dir = temp_dir("continual-online");
     let text = "name = \"online\"\nseed = 2\n[data]\nvalid_size = 200\nnormalize = false\ntrain_subset = 300\n\
                 [model]\nkind = \"mlp\"\nhidden = [32]\n[optimizer]\nkind = \"sgd\"\nlr = 0.05\n[train]\nepochs = 1\nbatch_size = 4\n\
                 [continual]\nlayout = \"compact\"\nevaluate = \"none\"\nnew_task_accuracy = \"prequential\"\nprobe_examples = 100\n\
-                [continual.stream]\nkind = \"permuted-mnist\"\ntasks = 3\n";
+                diagnose_every = 25\n[continual.stream]\nkind = \"permuted-mnist\"\ntasks = 3\n";
     let summary = train_stream(&config(text, &dir), &opts()).unwrap();
     assert!(summary.matrix.is_none() && summary.metrics.is_none());
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("tasks.jsonl"))
@@ -91,4 +91,15 @@ fn an_online_stream_reports_prequential_accuracy_without_a_matrix() {
     let results: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
     assert!(results["metrics"].is_null() && results["accuracy_matrix"].as_array().unwrap().is_empty());
     assert!(dir.join("plasticity.png").exists() && !dir.join("accuracy-matrix.png").exists());
+    // Every 25 steps inside the tasks (75 steps each): steps 25, 50, …, 225, with their task.
+    let steps: Vec<(u64, u64)> = std::fs::read_to_string(dir.join("diagnostics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["task"].as_u64().unwrap(), v["step"].as_u64().unwrap())
+        })
+        .collect();
+    let expected: Vec<(u64, u64)> = (1..=9).map(|i| ((25 * i - 1) / 75, 25 * i)).collect();
+    assert_eq!(steps, expected);
 }

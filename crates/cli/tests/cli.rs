@@ -494,7 +494,7 @@ fn online_stream_with_cbp_resumes_bit_identically_after_sigkill() {
          [model]\nkind = \"mlp\"\nhidden = [32]\n[optimizer]\nkind = \"sgd\"\nlr = 0.05\n[train]\nepochs = 1\nbatch_size = 4\n\
          [cbp]\nreplacement_rate = 0.01\nmaturity_threshold = 20\n\
          [continual]\nlayout = \"compact\"\nevaluate = \"none\"\nnew_task_accuracy = \"prequential\"\nprobe_examples = 100\n\
-         [continual.stream]\nkind = \"permuted-mnist\"\ntasks = 6\n",
+         diagnose_every = 30\n[continual.stream]\nkind = \"permuted-mnist\"\ntasks = 6\n",
     )
     .unwrap();
     let run = |out: &Path| {
@@ -531,4 +531,8 @@ fn online_stream_with_cbp_resumes_bit_identically_after_sigkill() {
     let read = |d: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(d.join("results.json")).unwrap()).unwrap() };
     assert_eq!(read(&full)["new_task_accuracy"], read(&split)["new_task_accuracy"]);
     assert_eq!(read(&full)["diagnostics"], read(&split)["diagnostics"]);
+    // The diagnostics every 30 steps, cut to the checkpoint on resume and measured again.
+    let steps = |d: &Path| std::fs::read_to_string(d.join("diagnostics.jsonl")).unwrap();
+    assert_eq!(steps(&full).lines().count(), 15, "450 steps / 30");
+    assert_eq!(steps(&full), steps(&split));
 }

@@ -91,6 +91,10 @@ pub trait EpochEnd<M: PlasticModel> {
     fn abort(&self) -> Option<String> {
         None
     }
+    /// After every optimizer step (`state.step` counts it): a stream's diagnostics every K steps.
+    fn step_end(&mut self, _state: &TrainState<M>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// How a task ended.
@@ -139,6 +143,7 @@ pub fn train_task<M: PlasticModel>(
             }
             let batch = batch.map_err(|e| TrainError::Run(format!("training data: {e}")))?;
             state = train_step(state, batch, spec, epoch, i + 1)?;
+            end.step_end(&state)?;
         }
         validate(&mut state, data, spec, epoch, device)?;
         match end.epoch_end(epoch, &state)? {

@@ -89,11 +89,7 @@ impl Progress {
     /// Appends `line` (its row must be the next one) and syncs the file.
     pub fn push(&mut self, line: TaskLine) -> Result<()> {
         debug_assert_eq!(line.row, self.lines.len());
-        let bytes = self.encode(&line)?;
-        let io = |e: std::io::Error| TrainError::io(&self.path, e);
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(io)?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_data().map_err(io)?;
+        append_line(&self.path, &line)?;
         self.lines.push(line);
         Ok(())
     }
@@ -108,6 +104,50 @@ impl Progress {
     pub fn rows(&self) -> Vec<Vec<f64>> {
         self.lines.iter().map(|l| l.accuracies.clone()).collect()
     }
+}
+
+/// Appends `value` as one JSON line to `path` and syncs the file.
+pub fn append_line(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec(value).map_err(|e| TrainError::io(path, e))?;
+    bytes.push(b'\n');
+    let io = |e: std::io::Error| TrainError::io(path, e);
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.sync_data().map_err(io)
+}
+
+/// `diagnostics.jsonl`: the plasticity diagnostics every `diagnose_every` steps inside tasks.
+pub const STEP_DIAGNOSTICS_FILE: &str = "diagnostics.jsonl";
+
+/// One line of `diagnostics.jsonl`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDiagnostics {
+    /// The task being trained (0-based) and the optimizer steps since the stream started.
+    pub task: usize,
+    pub step: u64,
+    pub diagnostics: Diagnostics,
+}
+
+/// Keeps the lines of `diagnostics.jsonl` up to `step` (a resumed stream measures the rest
+/// again), dropping a torn last line; atomically.
+pub fn cut_step_diagnostics(dir: &Path, step: u64) -> Result<()> {
+    let path = dir.join(STEP_DIAGNOSTICS_FILE);
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+    let mut kept = String::new();
+    for line in text.lines() {
+        match serde_json::from_str::<StepDiagnostics>(line) {
+            Ok(d) if d.step <= step => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+            _ => {}
+        }
+    }
+    plasticity_core::files::write_atomic(&path, kept.as_bytes()).map_err(|e| TrainError::io(&path, e))
 }
 
 #[cfg(test)]

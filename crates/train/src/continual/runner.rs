@@ -17,7 +17,7 @@
 
 use super::layout::{Layout, StreamFiles};
 use super::metrics::{AccuracyMatrix, StreamMetrics};
-use super::progress::{PROGRESS_FILE, Progress, TaskLine};
+use super::progress::{PROGRESS_FILE, Progress, STEP_DIAGNOSTICS_FILE, StepDiagnostics, TaskLine, append_line, cut_step_diagnostics};
 use super::source::TaskSource;
 use super::stream::StreamTask;
 use crate::artifacts::save_final;
@@ -30,7 +30,7 @@ use crate::optim::build_optimizer;
 use crate::params::{Parameters, census};
 use crate::report::{Results, write_report};
 use crate::runner::{RunEpochEnd, RunOptions, host_device, start_state, training_device};
-use crate::task::{TaskEnd, TaskSpec, TrainState, mask_logits, train_task};
+use crate::task::{EpochEnd, Flow, TaskEnd, TaskSpec, TrainState, mask_logits, train_task};
 use crate::trainee::Methods;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -74,6 +74,10 @@ pub struct ContinualConfig {
     /// each batch scored before the model trains on it (online streams: one pass).
     #[serde(default)]
     pub new_task_accuracy: NewTaskAccuracy,
+    /// Also measure the diagnostics every this many optimizer steps inside tasks (long online
+    /// tasks), into `diagnostics.jsonl`. Default 0: only after each task.
+    #[serde(default)]
+    pub diagnose_every: u64,
 }
 
 /// `[continual] evaluate`.
@@ -190,6 +194,29 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
     )
 }
 
+/// A stream task's epoch ends (checkpoints, stopping: [`RunEpochEnd`]) and, every `every`
+/// optimizer steps (0: never), `on_step` (the diagnostics inside long tasks).
+struct StreamEnd<'a, F> {
+    inner: RunEpochEnd<'a>,
+    every: u64,
+    on_step: F,
+}
+
+impl<M: PlasticModel, F: FnMut(&TrainState<M>) -> Result<()>> EpochEnd<M> for StreamEnd<'_, F> {
+    fn epoch_end(&mut self, epoch: usize, state: &TrainState<M>) -> Result<Flow> {
+        self.inner.epoch_end(epoch, state)
+    }
+    fn abort(&self) -> Option<String> {
+        EpochEnd::<M>::abort(&self.inner)
+    }
+    fn step_end(&mut self, state: &TrainState<M>) -> Result<()> {
+        match self.every > 0 && state.step.is_multiple_of(self.every) {
+            true => (self.on_step)(state),
+            false => Ok(()),
+        }
+    }
+}
+
 /// Where a stream starts: its progress so far, the first task to train, and the checkpoint to
 /// continue it from (`None`: from the freshly built model, task 0).
 fn resume_point(files: &StreamFiles, tasks: usize, opts: &RunOptions) -> Result<(Progress, usize, Option<Checkpoint>)> {
@@ -258,6 +285,7 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
     if checkpoint.is_some() && !opts.quiet {
         println!("resuming task {}/{} at epoch {first_epoch}", first_task + 1, tasks.len());
     }
+    cut_step_diagnostics(dir, state.step)?;
     let inner = device.clone().inner();
     // Test evaluation of task `t` (its data `d`), its logits masked as the scenario says.
     let evaluate_on = |state: &TrainState<M>, d: &TaskData<Tensor<2>>, t: &StreamTask| -> Evaluation {
@@ -318,10 +346,19 @@ fn run_stream<M: PlasticModel<Input = Tensor<2>>>(
             rng_seed: mix(mix(config.seed, STREAM_TRAIN_RNG), k as u64),
             logit_mask: task.logit_mask.clone(),
         };
-        let mut end = RunEpochEnd::new(ckpt, config, epochs, opts);
+        let mut inner = RunEpochEnd::new(ckpt, config, epochs, opts);
         if files.layout == Layout::Compact {
-            end = end.on_interrupt_only(files.offset(k));
+            inner = inner.on_interrupt_only(files.offset(k));
         }
+        let step_file = dir.join(STEP_DIAGNOSTICS_FILE);
+        let mut end = StreamEnd {
+            inner,
+            every: continual.diagnose_every,
+            on_step: |state: &TrainState<M>| match diagnose_on(state, &data) {
+                Some(diagnostics) => append_line(&step_file, &StepDiagnostics { task: k, step: state.step, diagnostics }),
+                None => Ok(()),
+            },
+        };
         if spec.first_epoch == 1 {
             state.history = History::default();
         }
