@@ -52,8 +52,10 @@ pub struct PruneMethod {
     seed: u64,
     targets: Vec<Target>,
     masks: Vec<Vec<bool>>,
-    /// The masks as 0/1 tensors on the model's device (rebuilt when they change).
+    /// The masks as 0/1 tensors on the model's device, and inverted for the optimizer-state
+    /// reset (both rebuilt when the masks change).
     device_masks: Option<Vec<Tensor<1>>>,
+    reset_masks: Option<Vec<ElementMask>>,
     total_steps: u64,
     schedule: Option<GmpSchedule>,
     /// The dense gradients of an event step, by target.
@@ -81,6 +83,7 @@ impl PruneMethod {
             targets: Vec::new(),
             masks: Vec::new(),
             device_masks: None,
+            reset_masks: None,
             total_steps: 0,
             schedule: None,
             grads: None,
@@ -184,30 +187,33 @@ impl PruneMethod {
 
     /// `W ← W ⊙ M` for every target, and the optimizer state zeroed where `M = 0`.
     fn apply<M: PlasticModel>(&mut self, model: M, optimizer: Option<&mut OptimizerState>) -> M {
-        let device_masks = self.device_masks.get_or_insert_with(|| {
-            let device = Default::default();
-            self.masks
-                .iter()
-                .map(|m| {
-                    let v: Vec<f32> = m.iter().map(|&k| f32::from(u8::from(k))).collect();
-                    let n = v.len();
-                    Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
-                })
-                .collect()
-        });
         let mut values = BTreeMap::new();
+        let (targets, masks, cache) = (&self.targets, &self.masks, &mut self.device_masks);
         walk_params(&model, true, |info, value| {
-            if let Some(l) = self.targets.iter().position(|t| t.path == info.path)
+            if let Some(l) = targets.iter().position(|t| t.path == info.path)
                 && let Some(w) = value.and_then(|v| v.flatten())
             {
-                let mask = device_masks[l].clone().to_device(&w.device());
-                values.insert(info.path.clone(), w.detach() * mask);
+                let device = w.device();
+                let device_masks = cache.get_or_insert_with(|| {
+                    masks
+                        .iter()
+                        .map(|m| {
+                            let v: Vec<f32> = m.iter().map(|&k| f32::from(u8::from(k))).collect();
+                            let n = v.len();
+                            Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+                        })
+                        .collect()
+                });
+                values.insert(info.path.clone(), w.detach() * device_masks[l].clone());
             }
         });
         let model = set_params(model, values);
         if let Some(state) = optimizer {
-            for (t, m) in self.targets.iter().zip(&self.masks) {
-                state.reset_elements(t.id, &ElementMask::Host(m.iter().map(|&k| !k).collect()));
+            let resets = self
+                .reset_masks
+                .get_or_insert_with(|| self.masks.iter().map(|m| ElementMask::Host(m.iter().map(|&k| !k).collect())).collect());
+            for (t, reset) in self.targets.iter().zip(resets.iter()) {
+                state.reset_elements(t.id, reset);
             }
         }
         model
@@ -216,6 +222,7 @@ impl PruneMethod {
     fn set_masks(&mut self, masks: Vec<Vec<bool>>) {
         self.masks = masks;
         self.device_masks = None;
+        self.reset_masks = None;
     }
 
     /// Whether step `t` (counted after it) updates masks by regrowth: GraNet at every `ΔT` from

@@ -48,11 +48,17 @@ impl Buffer {
     fn zero_where(&mut self, mask: &ElementMask) {
         match self {
             Self::Host(v) => {
-                let m = mask.host();
-                for (x, &reset) in v.iter_mut().zip(m.iter()) {
-                    if reset {
-                        *x = 0.0;
+                let zero = |m: &[bool], v: &mut Vec<f32>| {
+                    for (x, &reset) in v.iter_mut().zip(m) {
+                        if reset {
+                            *x = 0.0;
+                        }
                     }
+                };
+                match mask {
+                    // No copy of a host mask: sparse training resets every step.
+                    ElementMask::Host(m) => zero(m, v),
+                    device => zero(&device.host(), v),
                 }
             }
             Self::Device(t) => {
