@@ -128,6 +128,15 @@ pub struct OptimizerNeeds {
     pub per_element_steps: bool,
 }
 
+impl OptimizerNeeds {
+    /// Reachable state with Adam's step kept per element: a method that resets chosen elements
+    /// (continual backprop's replaced units, pruning's masks) so they start afresh.
+    pub const PER_ELEMENT: Self = Self {
+        state: true,
+        per_element_steps: true,
+    };
+}
+
 /// Files a method wrote for `plasticity export`.
 #[derive(Clone, Debug, Default)]
 pub struct Export {

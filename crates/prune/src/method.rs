@@ -247,10 +247,7 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
     }
 
     fn optimizer_needs(&self) -> OptimizerNeeds {
-        OptimizerNeeds {
-            state: true,
-            per_element_steps: true,
-        }
+        OptimizerNeeds::PER_ELEMENT
     }
 
     fn attach(&mut self, model: M, cx: &AttachContext) -> MethodResult<M> {

@@ -132,10 +132,7 @@ impl<M: PlasticModel> Method<M> for HalfMask {
     }
 
     fn optimizer_needs(&self) -> OptimizerNeeds {
-        OptimizerNeeds {
-            state: true,
-            per_element_steps: true,
-        }
+        OptimizerNeeds::PER_ELEMENT
     }
 
     fn restore(&mut self, state: TensorState) -> MethodResult<()> {

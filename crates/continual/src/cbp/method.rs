@@ -87,10 +87,7 @@ impl<M: PlasticModel> Method<M> for CbpMethod {
     }
 
     fn optimizer_needs(&self) -> OptimizerNeeds {
-        OptimizerNeeds {
-            state: true,
-            per_element_steps: true,
-        }
+        OptimizerNeeds::PER_ELEMENT
     }
 
     fn attach(&mut self, model: M, _cx: &AttachContext) -> MethodResult<M> {
