@@ -20,7 +20,7 @@ const ENDS: usize = 10;
 type Error = Box<dyn std::error::Error>;
 
 /// One run: per task (row 1 on), new-task accuracy, dead fraction, effective rank and mean |w|
-/// of the hidden layer; and its wall time.
+/// of the hidden layer; and its wall time (the sum of its tasks').
 struct Run {
     accuracy: Vec<f64>,
     dead: Vec<f64>,
@@ -46,9 +46,12 @@ fn read_run(dir: &Path) -> Result<Run, Error> {
         run.dead.push(num(&layer["dead_fraction"])?);
         run.rank.push(num(&layer["effective_rank"])?);
         run.weight.push(num(&layer["weight_magnitude"])?);
+        // The tasks' own times: a resumed run's results.json counts only its last process.
+        run.wall += num(&v["wall_seconds"])?;
     }
-    let results: Value = serde_json::from_slice(&std::fs::read(dir.join("results.json"))?)?;
-    run.wall = results["wall_seconds"].as_f64().unwrap_or(f64::NAN);
+    if !dir.join("results.json").exists() {
+        return Err(format!("{}: the stream has not finished", dir.display()).into());
+    }
     Ok(run)
 }
 
@@ -105,7 +108,13 @@ fn aggregate(root: &Path) -> Result<(), Error> {
             runs.len(),
             100.0 * mean(&first),
             100.0 * mean(&last),
-            if decays { "yes" } else { "no" }
+            if se.is_nan() {
+                "– (1 seed)"
+            } else if decays {
+                "yes"
+            } else {
+                "no"
+            }
         ));
         table.insert(
             method.into(),
