@@ -80,8 +80,8 @@ impl UnitState {
             UtilityKind::Adaptation => s.in_mag.iter().map(|&m| 1.0 / m as f64).collect(),
             UtilityKind::Random => (0..n).map(|_| rng.next_f64()).collect(),
         };
-        for i in 0..n {
-            self.util[i] = (self.util[i] as f64 + (1.0 - eta) * new[i]) as f32;
+        for (u, y) in self.util.iter_mut().zip(&new) {
+            *u = (*u as f64 + (1.0 - eta) * y) as f32;
         }
         let eligible: Vec<usize> = (0..n).filter(|&i| self.ages[i] > config.maturity_threshold).collect();
         if eligible.is_empty() {
