@@ -349,15 +349,7 @@ fn run_resumes_bit_identically_after_sigkill(name: &str, method: &str) -> (PathB
         cmd.arg("-q").arg("train").arg(repo("configs/quickstart.toml")).args(flags).arg("--output-dir").arg(run);
         cmd
     };
-    let full = dir.join("full");
-    let out = train(&full).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-
-    let split = dir.join("split");
-    let mut child = train(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    kill_inside_epoch_3(&mut child, &split, Duration::from_millis(200));
-    let out = train(&split).arg("--resume").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (full, split) = full_and_resumed(&dir, train, |child, split| kill_inside_epoch_3(child, split, Duration::from_millis(200)));
 
     let (a, b) = (results(&full), results(&split));
     assert!(b["resumed_after_epoch"].as_u64().unwrap() >= 2);
@@ -422,19 +414,7 @@ fn stream_stopped_and_resumed(name: &str, extra: &[&str], stop: impl FnOnce(&mut
         }
         cmd
     };
-    let full = dir.join("full");
-    let out = run(&full).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-
-    let split = dir.join("split");
-    let mut child = run(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    stop(&mut child, &split);
-    assert!(!split.join("results.json").exists(), "stopped before the end");
-    let again = run(&split).output().unwrap();
-    assert!(!again.status.success(), "without --resume an existing stream is refused");
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
-    let out = run(&split).arg("--resume").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (full, split) = full_and_resumed(&dir, run, stop);
 
     let read = |d: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(d.join("results.json")).unwrap()).unwrap() };
     let (a, b) = (read(&full), read(&split));
@@ -502,15 +482,10 @@ fn online_stream_with_cbp_resumes_bit_identically_after_sigkill() {
         cmd.arg("-q").arg("continual").arg(&config).arg("--output-dir").arg(out);
         cmd
     };
-    let full = dir.join("full");
-    let out = run(&full).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let split = dir.join("split");
-    let mut child = run(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     // Task 3 (k = 2) starts with checkpoint 2 · (1 + 1) + 0.
-    kill_after(&mut child, &split.join("checkpoint/history-4.json"), Duration::from_millis(10), &split.join("results.json"));
-    let out = run(&split).arg("--resume").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (full, split) = full_and_resumed(&dir, run, |child, split| {
+        kill_after(child, &split.join("checkpoint/history-4.json"), Duration::from_millis(10), &split.join("results.json"))
+    });
     let lines = |d: &Path| -> Vec<serde_json::Value> {
         std::fs::read_to_string(d.join("tasks.jsonl"))
             .unwrap()
@@ -535,4 +510,23 @@ fn online_stream_with_cbp_resumes_bit_identically_after_sigkill() {
     let steps = |d: &Path| std::fs::read_to_string(d.join("diagnostics.jsonl")).unwrap();
     assert_eq!(steps(&full).lines().count(), 15, "450 steps / 30");
     assert_eq!(steps(&full), steps(&split));
+}
+
+/// Runs `cmd` (a command writing to the directory it is given) to its end in `dir/full`, and in
+/// `dir/split` stopped by `stop` (SIGKILL or SIGINT), refused again without `--resume`, then
+/// resumed with it. Returns the two directories.
+fn full_and_resumed(dir: &Path, cmd: impl Fn(&Path) -> Command, stop: impl FnOnce(&mut std::process::Child, &Path)) -> (PathBuf, PathBuf) {
+    let full = dir.join("full");
+    let out = cmd(&full).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let split = dir.join("split");
+    let mut child = cmd(&split).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    stop(&mut child, &split);
+    assert!(!split.join("results.json").exists(), "stopped before the end");
+    let again = cmd(&split).output().unwrap();
+    assert!(!again.status.success(), "without --resume an existing run is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    let out = cmd(&split).arg("--resume").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (full, split)
 }
