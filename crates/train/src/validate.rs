@@ -32,6 +32,9 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     if let Some(sp) = &c.shrink_perturb {
         sp.validate()?;
     }
+    if let Some(continual) = &c.continual {
+        continual.validate()?;
+    }
     if let Some(prune) = &c.prune {
         prune.validate()?;
         if c.cbp.is_some() {

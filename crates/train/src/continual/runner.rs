@@ -108,18 +108,19 @@ fn one() -> usize {
 
 impl ContinualConfig {
     /// Values serde cannot check; the error names the key.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> std::result::Result<(), (String, String)> {
+        let bad = |key: &str, msg: &str| Err((format!("continual.{key}"), msg.to_string()));
         if self.checkpoint_every == 0 {
-            return Err(TrainError::config("continual.checkpoint_every", "must be at least 1 (a checkpoint every that many tasks)"));
+            return bad("checkpoint_every", "must be at least 1 (a checkpoint every that many tasks)");
         }
         if self.checkpoint_every != 1 && self.layout == Layout::PerTask {
-            return Err(TrainError::config(
-                "continual.checkpoint_every",
+            return bad(
+                "checkpoint_every",
                 "only the compact layout skips task checkpoints; set layout = \"compact\" or remove the key",
-            ));
+            );
         }
         if self.epochs_per_task == Some(0) {
-            return Err(TrainError::config("continual.epochs_per_task", "must be at least 1"));
+            return bad("epochs_per_task", "must be at least 1");
         }
         Ok(())
     }
@@ -162,7 +163,6 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
         .continual
         .as_ref()
         .ok_or_else(|| TrainError::config("continual", "`plasticity continual` needs a [continual] table with a [continual.stream]"))?;
-    continual.validate()?;
     let tasks = continual.stream.tasks(&config.data, config.seed).map_err(|(k, m)| TrainError::config(k, m))?;
     let device = training_device(config)?;
     struct Builtin<'a> {
@@ -512,8 +512,8 @@ mod tests {
             toml::from_str(&format!("{text}\n[stream]\nkind = \"permuted-mnist\"\ntasks = 2\n")).unwrap()
         };
         let key = |text: &str| match parse(text).validate() {
-            Err(TrainError::Config { origin, .. }) => origin,
-            other => panic!("{text}: {:?}", other.err()),
+            Err((key, _)) => key,
+            Ok(()) => panic!("{text}: accepted"),
         };
         assert_eq!(parse("").layout, Layout::PerTask);
         assert!(parse("layout = \"compact\"\ncheckpoint_every = 10").validate().is_ok());
