@@ -30,5 +30,5 @@ pub use method::{
 };
 pub use model::PlasticModel;
 pub use module::MethodModules;
-pub use params::{AdapterOf, ParamCounts, ParamInfo, ParamValue, param_infos, reparameterized, set_params, walk_params};
+pub use params::{AdapterOf, ParamCounts, ParamInfo, ParamValue, host_values, param_infos, reparameterized, set_params, walk_params};
 pub use state::TensorState;

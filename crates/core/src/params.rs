@@ -112,6 +112,11 @@ impl ParamValue {
     }
 }
 
+/// A tensor's values in host memory, as f32 (empty if they cannot be read as floats).
+pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+}
+
 /// Every float parameter of `module`, in visiting order. Reading the shapes initialises lazy
 /// parameters, so clones stop sharing the lazy cell (burn-0.22.md §11.7): call it on a fresh
 /// model before cloning, freezing or reparameterizing it.

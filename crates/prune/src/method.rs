@@ -22,8 +22,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use plasticity_core::optim::{ElementMask, OptimizerState};
 use plasticity_core::{
-    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext,
-    TensorState, param_infos, set_params, walk_params,
+    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext, TensorState, host_values, param_infos, set_params, walk_params,
 };
 use plasticity_peft::{Selection, TargetModules, select_targets};
 use serde::{Deserialize, Serialize};
@@ -70,9 +69,6 @@ fn layer_weight(p: &ParamInfo) -> bool {
     p.adapter.is_none() && p.method.is_none() && p.path.ends_with("weight") && ["Struct:Linear", "Struct:Conv2d"].contains(&p.owner.as_str())
 }
 
-fn host(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
-}
 
 impl PruneMethod {
     /// `seed`: the run's seed (random initial masks are drawn from streams of it).
@@ -179,7 +175,7 @@ impl PruneMethod {
             if self.targets.iter().any(|t| t.path == info.path)
                 && let Some(v) = value.and_then(|v| v.flatten())
             {
-                by_path.insert(info.path.clone(), host(v));
+                by_path.insert(info.path.clone(), host_values(v));
             }
         });
         self.targets.iter().map(|t| by_path.remove(&t.path).unwrap_or_default()).collect()
@@ -296,8 +292,8 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
         for target in &self.targets {
             let n: usize = target.shape.iter().product();
             let g = match target.shape.len() {
-                2 => grads.get::<2>(target.id).map(|g| host(g.reshape([n]))),
-                4 => grads.get::<4>(target.id).map(|g| host(g.reshape([n]))),
+                2 => grads.get::<2>(target.id).map(|g| host_values(g.reshape([n]))),
+                4 => grads.get::<4>(target.id).map(|g| host_values(g.reshape([n]))),
                 _ => None,
             };
             stashed.push(g.unwrap_or_else(|| vec![0.0; n]));
@@ -355,7 +351,7 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
                     // No weight update on a mask step: the weights and optimizer state before it.
                     let values = self.targets.iter().map(|t| t.path.clone()).zip(weights.iter().cloned()).collect();
                     model = set_params(model, values);
-                    let weights: Vec<Vec<f32>> = weights.into_iter().map(host).collect();
+                    let weights: Vec<Vec<f32>> = weights.into_iter().map(host_values).collect();
                     if let (Some(saved), Some(current)) = (state, cx.optimizer.as_deref_mut()) {
                         *current = saved;
                     }

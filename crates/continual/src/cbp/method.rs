@@ -12,8 +12,7 @@ use super::utility::{StepStats, UnitState};
 use burn::tensor::{Tensor, TensorData};
 use plasticity_core::optim::ElementMask;
 use plasticity_core::{
-    AttachContext, Forward, Hook, Method, MethodModules, MethodResult, Mode, OptimizerNeeds, PlasticModel, StepContext, TensorState,
-    Units, param_infos, set_params, walk_params,
+    AttachContext, Forward, Hook, Method, MethodModules, MethodResult, Mode, OptimizerNeeds, PlasticModel, StepContext, TensorState, Units, host_values, param_infos, set_params, walk_params,
 };
 use plasticity_data::{SplitMix64, mix};
 use std::collections::BTreeMap;
@@ -77,9 +76,6 @@ impl CbpMethod {
     }
 }
 
-fn host(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
-}
 
 impl<M: PlasticModel> Method<M> for CbpMethod {
     fn name(&self) -> String {
@@ -138,14 +134,14 @@ impl<M: PlasticModel> Method<M> for CbpMethod {
             let rows: Tensor<2> = h.clone().swap_dims(1, 2).reshape([n * positions, units]);
             let w_in = weights[&layout.weight.0].clone();
             let w_out = weights[&layout.next.0].clone();
-            let mean_h = host(rows.clone().mean_dim(0).reshape([units]));
-            let mean_abs = host(rows.clone().abs().mean_dim(0).reshape([units]));
-            let in_mag = host(layout.incoming.magnitudes(w_in.clone(), units));
-            let out_mag = host(layout.outgoing.magnitudes(w_out.clone(), units));
+            let mean_h = host_values(rows.clone().mean_dim(0).reshape([units]));
+            let mean_abs = host_values(rows.clone().abs().mean_dim(0).reshape([units]));
+            let in_mag = host_values(layout.incoming.magnitudes(w_in.clone(), units));
+            let out_mag = host_values(layout.outgoing.magnitudes(w_out.clone(), units));
             let device = rows.device();
             let centered = |f_hat: &[f32]| {
                 let f = Tensor::<1>::from_data(TensorData::new(f_hat.to_vec(), [units]), &device).reshape([1, units]);
-                host((rows.clone() - f).abs().mean_dim(0).reshape([units]))
+                host_values((rows.clone() - f).abs().mean_dim(0).reshape([units]))
             };
             let stats = StepStats {
                 mean_h: &mean_h,
@@ -163,7 +159,7 @@ impl<M: PlasticModel> Method<M> for CbpMethod {
             self.replaced += replace.len() as u64;
             // Incoming: fresh draws; bias: 0; outgoing: 0.
             let b = self.bound(layout.incoming.fan_in());
-            let mut w = host(w_in);
+            let mut w = host_values(w_in);
             let mut reset_in = Vec::new();
             for &i in &replace {
                 for k in layout.incoming.indices(i) {
@@ -182,7 +178,7 @@ impl<M: PlasticModel> Method<M> for CbpMethod {
                 new_values.insert(path.clone(), current * mask);
                 resets.push((*id, replace.clone(), units));
             }
-            let mut out = host(w_out);
+            let mut out = host_values(w_out);
             let mut reset_out = Vec::new();
             for &i in &replace {
                 for k in layout.outgoing.indices(i) {

@@ -16,7 +16,7 @@
 pub mod spectrum;
 
 use burn::tensor::Tensor;
-use plasticity_core::{Hook, Hooks, PlasticModel, Units, walk_params};
+use plasticity_core::{Hook, Hooks, PlasticModel, Units, host_values, walk_params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -61,7 +61,7 @@ pub fn representation(h: Tensor<3>) -> (f64, f64) {
     let [n, units, _] = h.dims();
     let alive = h.clone().abs().sum_dim(2).sum_dim(0).reshape([units]).greater_elem(0.0);
     let alive = alive.int().sum().into_scalar::<i64>() as usize;
-    let rows: Vec<f32> = h.mean_dim(2).reshape([n, units]).into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
+    let rows: Vec<f32> = host_values(h.mean_dim(2).reshape([n, units]));
     let rank = spectrum::effective_rank(&spectrum::singular_values(&rows, n, units));
     ((units - alive) as f64 / units.max(1) as f64, rank)
 }

@@ -5,7 +5,9 @@ use super::config::{EwcConfig, EwcMode};
 use super::fisher::fisher;
 use super::penalty::{Anchor, consolidate};
 use burn::tensor::{Device, Tensor, TensorData};
-use plasticity_core::{Method, MethodModules, MethodResult, PlasticModel, TaskContext, TensorState, walk_params};
+use plasticity_core::{
+    Method, MethodModules, MethodResult, PlasticModel, TaskContext, TensorState, host_values, walk_params,
+};
 use std::collections::BTreeMap;
 
 const NAME: &str = "ewc";
@@ -37,9 +39,6 @@ impl EwcMethod {
     }
 }
 
-fn host(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
-}
 
 fn device_tensor(v: &[f32], device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
@@ -81,7 +80,7 @@ impl<M: PlasticModel> Method<M> for EwcMethod {
         let mut anchors = BTreeMap::new();
         walk_params(model, true, |info, value| {
             if let (true, Some(theta)) = (info.trainable, value.and_then(|v| v.flatten())) {
-                anchors.insert(info.path.clone(), host(theta));
+                anchors.insert(info.path.clone(), host_values(theta));
             }
         });
         let previous = match c.mode {
@@ -92,7 +91,7 @@ impl<M: PlasticModel> Method<M> for EwcMethod {
         for (path, f) in importance {
             let Some(theta_star) = anchors.remove(&path) else { continue };
             let running = previous.as_ref().and_then(|p| p.get(&path)).map(|s| device_tensor(&s.importance, &f.device()));
-            let importance = host(consolidate(running, f, c.gamma));
+            let importance = host_values(consolidate(running, f, c.gamma));
             consolidation.insert(path, Stored { importance, theta_star });
         }
         self.tasks.push(consolidation);
