@@ -10,6 +10,9 @@ pub trait Input: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Number of examples in the batch.
     fn batch_size(&self) -> usize;
     fn device(&self) -> Device;
+    /// The same batch with every input value 1: SynFlow's data-free probe. Token batches keep
+    /// their ids (an embedding is looked up, not multiplied) and mark every position real.
+    fn ones_like(&self) -> Self;
 }
 
 /// Images or other fixed-width features: `[batch, features]`.
@@ -19,6 +22,9 @@ impl Input for Tensor<2> {
     }
     fn device(&self) -> Device {
         Tensor::device(self)
+    }
+    fn ones_like(&self) -> Self {
+        Tensor::ones_like(self)
     }
 }
 
@@ -37,6 +43,12 @@ impl Input for Tokens {
     }
     fn device(&self) -> Device {
         self.ids.device()
+    }
+    fn ones_like(&self) -> Self {
+        Self {
+            ids: self.ids.clone(),
+            mask: self.mask.ones_like(),
+        }
     }
 }
 

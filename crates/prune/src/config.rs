@@ -14,6 +14,25 @@ pub enum PruneKind {
     /// RigL: constant sparsity, drop by magnitude and grow by gradient every `frequency` steps
     /// until `rigl_end` of training, no weight update on a mask step (google-research/rigl).
     Rigl,
+    /// One-shot magnitude pruning to `final_sparsity` before the first step, on the weights the
+    /// run starts from (`init_from`: a trained model), torch.prune's `amount` semantics; then
+    /// the mask stays fixed (fine-tuning).
+    Magnitude,
+    /// SNIP at the start: `|g ⊙ w|` on `score_batches` training batches, global; mask fixed.
+    Snip,
+    /// SynFlow at the start: data-free, `iterations` rounds to the exponential schedule; mask
+    /// fixed.
+    Synflow,
+    /// Signed supermask: the weights stay as initialized, a trained score per weight picks
+    /// +w, 0 or −w (straight-through estimator); `final_sparsity` of each layer is 0.
+    Supermask,
+}
+
+impl PruneKind {
+    /// Whether the mask is chosen once, before the first step, and then kept.
+    pub fn one_shot(self) -> bool {
+        matches!(self, Self::Magnitude | Self::Snip | Self::Synflow)
+    }
 }
 
 /// Global magnitude over every pruned weight (GraNet's `GMP`, `GraNet`) or per layer
@@ -80,6 +99,19 @@ pub struct PruneConfig {
     pub rigl_end: f64,
     #[serde(default)]
     pub distribution: Distribution,
+    /// SynFlow's pruning iterations E. Default 100 (the paper; the repo's default is 1).
+    #[serde(default = "hundred")]
+    pub iterations: usize,
+    /// SNIP's scoring batches (of the run's batch size). Default 1 (the paper).
+    #[serde(default = "one")]
+    pub score_batches: usize,
+}
+
+fn hundred() -> usize {
+    100
+}
+fn one() -> usize {
+    1
 }
 
 fn half() -> f64 {
@@ -122,6 +154,15 @@ impl PruneConfig {
         }
         if !(self.rigl_end.is_finite() && self.rigl_end > 0.0 && self.rigl_end <= 1.0) {
             return bad("rigl_end", format!("must be in (0, 1], got {}", self.rigl_end));
+        }
+        if self.iterations == 0 {
+            return bad("iterations", "must be at least 1".into());
+        }
+        if self.score_batches == 0 {
+            return bad("score_batches", "must be at least 1".into());
+        }
+        if (self.method.one_shot() || self.method == PruneKind::Supermask) && self.init_sparsity != 0.0 {
+            return bad("init_sparsity", format!("{:?} prunes to final_sparsity at once; remove init_sparsity", self.method).to_lowercase());
         }
         if self.method == PruneKind::Rigl && self.init_sparsity != 0.0 {
             return bad("init_sparsity", "RigL keeps final_sparsity from the start; remove init_sparsity".into());

@@ -11,6 +11,7 @@ pub mod masks;
 pub mod method;
 pub mod oneshot;
 pub mod schedule;
+pub mod scores;
 
 pub use config::{PruneConfig, PruneKind, Scope};
 pub use method::PruneMethod;

@@ -16,13 +16,15 @@ use crate::config::{Distribution, PruneConfig, PruneKind, Scope};
 use crate::erk::erk_densities;
 use crate::magnitude::{global_magnitude, gradient_growth, layerwise_magnitude, magnitude_death};
 use crate::masks::{bernoulli, exact, layer_seed};
+use crate::oneshot::{Amount, global_unstructured, l1_unstructured};
 use crate::schedule::{GmpSchedule, cosine_fraction};
+use crate::scores::{self, keep_above_kth, synflow_density};
 use burn::module::ParamId;
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use plasticity_core::optim::{ElementMask, OptimizerState};
 use plasticity_core::{
-    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext, TensorState, host_values, param_infos, set_params, walk_params,
+    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext, TaskContext, TensorState, host_values, param_infos, set_params, walk_params,
 };
 use plasticity_peft::{Selection, TargetModules, select_targets};
 use serde::{Deserialize, Serialize};
@@ -229,7 +231,45 @@ impl PruneMethod {
             PruneKind::Gmp => false,
             PruneKind::Granet => t >= self.config.start && t.is_multiple_of(f),
             PruneKind::Rigl => t.is_multiple_of(f) && (t as f64) <= self.config.rigl_end * self.total_steps as f64,
+            _ => false,
         }
+    }
+
+    /// The one-shot masks at `final_sparsity`, scored on `model` (see [`PruneKind::one_shot`]).
+    fn one_shot_masks<M: PlasticModel>(&mut self, model: M, task: &TaskContext<M::Input>) -> MethodResult<M> {
+        let s = self.config.final_sparsity;
+        let paths: Vec<String> = self.targets.iter().map(|t| t.path.clone()).collect();
+        let n: usize = self.masks.iter().map(|m| m.len()).sum();
+        let masks = match self.config.method {
+            PruneKind::Magnitude => {
+                let w = self.weights(&model);
+                let refs: Vec<&[f32]> = w.iter().map(|v| v.as_slice()).collect();
+                let all: Vec<&[bool]> = self.masks.iter().map(|m| m.as_slice()).collect();
+                match self.config.scope {
+                    Scope::Global => global_unstructured(&refs, &all, Amount::Fraction(s))?,
+                    Scope::Layer => refs.iter().zip(&all).map(|(w, m)| l1_unstructured(w, m, Amount::Fraction(s))).collect::<Result<_, _>>()?,
+                }
+            }
+            PruneKind::Snip => {
+                let scores = scores::snip(&model, task.data.train.as_ref(), &paths, self.config.score_batches, task.batch_size, task.device)?;
+                keep_above_kth(&scores, (s * n as f64) as usize)
+            }
+            PruneKind::Synflow => {
+                let probe = task.data.train.batch(&[0], task.device).input;
+                let mut model = model;
+                let e_max = self.config.iterations;
+                for e in 0..e_max {
+                    let scores = scores::synflow(&model, &probe, &paths)?;
+                    let density = synflow_density(1.0 - s, e, e_max);
+                    self.set_masks(keep_above_kth(&scores, ((1.0 - density) * n as f64) as usize));
+                    model = self.apply(model, None);
+                }
+                return Ok(model);
+            }
+            _ => return Ok(model),
+        };
+        self.set_masks(masks);
+        Ok(self.apply(model, None))
     }
 
     fn nnz(&self) -> Vec<usize> {
@@ -251,7 +291,7 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
         self.total_steps = cx.total_steps as u64;
         self.targets = self.select(&model)?;
         // A finished run being loaded (`eval`, `inspect`) keeps its masks and needs no schedule.
-        if self.config.method != PruneKind::Rigl && cx.run_dir.is_none() {
+        if matches!(self.config.method, PruneKind::Gmp | PruneKind::Granet) && cx.run_dir.is_none() {
             let end = self.config.end.unwrap_or(self.total_steps / 2);
             let schedule = GmpSchedule::new(self.config.start, end, self.config.frequency(), self.config.init_sparsity, self.config.final_sparsity)
                 .map_err(|(k, m)| format!("{k}: {m}"))?;
@@ -275,6 +315,23 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
             t.id = infos.iter().find(|p| p.path == t.path).map(|p| p.id).ok_or_else(|| format!("prune: no parameter `{}`", t.path))?;
         }
         Ok(())
+    }
+
+    /// One-shot methods choose their mask here, before the first step of the run (a resumed run
+    /// has it in its state and does not come here).
+    fn task_start(&mut self, model: M, task: &TaskContext<M::Input>) -> MethodResult<M> {
+        if !self.config.method.one_shot() || task.index > 0 || !self.events.is_empty() {
+            return Ok(model);
+        }
+        let started = std::time::Instant::now();
+        let model = self.one_shot_masks(model, task).map_err(|e| format!("prune ({:?}): {e}", self.config.method).to_lowercase())?;
+        self.events.push(Event {
+            step: 0,
+            target_sparsity: Some(self.config.final_sparsity),
+            nnz: self.nnz(),
+        });
+        tracing::info!("prune: one-shot {:?} mask in {:.2} s", self.config.method, started.elapsed().as_secs_f64());
+        Ok(model)
     }
 
     fn before_step(&mut self, model: &M, grads: &mut GradientsParams, cx: &mut StepContext) -> MethodResult<()> {
@@ -360,7 +417,7 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
                     let masks = self.masks.iter().zip(&weights).zip(&grads).map(|((m, w), g)| rigl_update(m, w, g, f)).collect();
                     self.set_masks(masks);
                 }
-                PruneKind::Gmp => {}
+                _ => {}
             }
             changed = true;
         }
