@@ -50,6 +50,9 @@ enum Command {
     /// adapters in Hugging Face peft format (load with PeftModel.from_pretrained), and a
     /// weight-norm model with torch.nn.utils.parametrizations names (weight_norm.safetensors).
     Export(ExportArgs),
+    /// Prune a finished run one-shot (magnitude, SNIP or SynFlow on its trained weights) into a
+    /// new run directory, fine-tuning with the mask fixed for --finetune-epochs.
+    Prune(PruneArgs),
     /// Get or check datasets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -140,6 +143,34 @@ struct ExportArgs {
 
 #[derive(Args)]
 #[command(after_help = "Examples:
+  plasticity prune --run runs/mnist-mlp --method magnitude --sparsity 0.9 --finetune-epochs 5
+  plasticity prune --run runs/mnist-mlp --method synflow --sparsity 0.98 --out runs/mlp-synflow-98
+
+The new run starts from the run's final model, prunes it before the first step and trains it
+with the mask fixed (the run's optimizer and data, the schedule over the fine-tuning epochs);
+with --finetune-epochs 0 (the default) the pruned model is only evaluated.")]
+struct PruneArgs {
+    /// A finished run directory (holds config.toml and model.bpk).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// magnitude (global, torch.prune's counts), snip or synflow.
+    #[arg(long)]
+    method: String,
+    /// Fraction of the prunable weights to remove, in [0, 1).
+    #[arg(long)]
+    sparsity: String,
+    /// Epochs of fine-tuning with the mask fixed.
+    #[arg(long, default_value_t = 0)]
+    finetune_epochs: usize,
+    /// The new run directory (default <run>-<method>-<sparsity>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:
   plasticity inspect configs/quickstart.toml                 # a fresh model with the config's methods
   plasticity inspect --run runs/quickstart                   # a finished run's trained model")]
 struct InspectArgs {
@@ -180,8 +211,35 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => inspect(args),
         Command::Merge(args) => merge(args),
         Command::Export(args) => export(args),
+        Command::Prune(args) => prune(args, quiet),
         Command::Data(cmd) => data(cmd),
     }
+}
+
+fn prune(args: PruneArgs, quiet: bool) -> Result<()> {
+    let sparsity: f64 = args
+        .sparsity
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--sparsity: expected a fraction in [0, 1), got `{}`", args.sparsity))?;
+    let base = run_config(&EvalArgs {
+        run: args.run.clone(),
+        overrides: args.overrides,
+    })?;
+    let config = plasticity_train::prune::prune_config(&args.run, base, &args.method, sparsity, args.finetune_epochs, args.out)?;
+    let opts = RunOptions {
+        resume: false,
+        signal: StopSignal::new(),
+        quiet,
+    };
+    let summary = plasticity_train::train(&config, &opts)?;
+    let accuracy = summary.results.test.map_or("–".into(), |t| format!("{:.4}", t.accuracy));
+    println!(
+        "pruned by {} to sparsity {sparsity}, fine-tuned {} epochs: test accuracy {accuracy}; run directory {}",
+        args.method,
+        args.finetune_epochs,
+        summary.dir.display()
+    );
+    Ok(())
 }
 
 fn load(config: &std::path::Path, overrides: &Overrides, extra: &[String]) -> Result<RunConfig> {

@@ -170,3 +170,13 @@ impl PruneConfig {
         Ok(())
     }
 }
+
+impl PruneConfig {
+    /// The method as the runner drives it; `seed` is the run's (random masks and scores).
+    pub fn build<M: plasticity_core::PlasticModel>(&self, seed: u64) -> Box<dyn plasticity_core::Method<M>> {
+        match self.method {
+            PruneKind::Supermask => Box::new(crate::SupermaskMethod::new(self.clone(), seed)),
+            _ => Box::new(crate::PruneMethod::new(self.clone(), seed)),
+        }
+    }
+}

@@ -12,6 +12,8 @@ pub mod method;
 pub mod oneshot;
 pub mod schedule;
 pub mod scores;
+pub mod supermask;
 
 pub use config::{PruneConfig, PruneKind, Scope};
 pub use method::PruneMethod;
+pub use supermask::SupermaskMethod;

@@ -34,10 +34,10 @@ const NAME: &str = "prune";
 
 /// One pruned weight.
 #[derive(Clone, Debug)]
-struct Target {
-    path: String,
-    id: ParamId,
-    shape: Vec<usize>,
+pub(crate) struct Target {
+    pub(crate) path: String,
+    pub(crate) id: ParamId,
+    pub(crate) shape: Vec<usize>,
 }
 
 /// A pruning or mask-update event: its step, the target sparsity (GMP) and every layer's nnz.
@@ -64,6 +64,39 @@ pub struct PruneMethod {
     /// RigL: the weights and optimizer state before a mask step's update.
     stash: Option<(Vec<Tensor<1>>, Option<OptimizerState>)>,
     events: Vec<Event>,
+}
+
+/// The weights `[prune]` targets: `target_modules` (default every Linear and Conv2d weight) less
+/// `exclude_modules`, the first and last kept dense if asked.
+pub(crate) fn select<M: PlasticModel>(config: &PruneConfig, model: &M) -> MethodResult<Vec<Target>> {
+    let infos = param_infos(model);
+    let targets = match &config.target_modules {
+        Some(t) => t.clone(),
+        None => TargetModules::Names(infos.iter().filter(|p| layer_weight(p)).map(|p| p.module().to_string()).collect()),
+    };
+    let selection = select_targets(model, NAME, &targets, config.exclude_modules.as_ref(), false).map_err(|e| e.to_string())?;
+    let mut modules = selection.modules;
+    if config.dense_last {
+        modules.pop();
+    }
+    if config.dense_first && !modules.is_empty() {
+        modules.remove(0);
+    }
+    if modules.is_empty() {
+        return Err("prune: no weight left to prune (check target_modules, dense_first, dense_last)".into());
+    }
+    modules
+        .iter()
+        .map(|m| {
+            let path = Selection::weight_path(m);
+            let p = infos.iter().find(|p| p.path == path).ok_or_else(|| format!("prune: no parameter `{path}`"))?;
+            Ok(Target {
+                path,
+                id: p.id,
+                shape: p.shape.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Whether `p` is a Linear or Conv2d weight (the default targets).
@@ -108,37 +141,6 @@ impl PruneMethod {
     /// `before_step` and `after_step` of an event step).
     pub fn stashed_gradients(&self) -> Option<&[Vec<f32>]> {
         self.grads.as_deref()
-    }
-
-    fn select<M: PlasticModel>(&self, model: &M) -> MethodResult<Vec<Target>> {
-        let infos = param_infos(model);
-        let targets = match &self.config.target_modules {
-            Some(t) => t.clone(),
-            None => TargetModules::Names(infos.iter().filter(|p| layer_weight(p)).map(|p| p.module().to_string()).collect()),
-        };
-        let selection = select_targets(model, NAME, &targets, self.config.exclude_modules.as_ref(), false).map_err(|e| e.to_string())?;
-        let mut modules = selection.modules;
-        if self.config.dense_last {
-            modules.pop();
-        }
-        if self.config.dense_first && !modules.is_empty() {
-            modules.remove(0);
-        }
-        if modules.is_empty() {
-            return Err("prune: no weight left to prune (check target_modules, dense_first, dense_last)".into());
-        }
-        modules
-            .iter()
-            .map(|m| {
-                let path = Selection::weight_path(m);
-                let p = infos.iter().find(|p| p.path == path).ok_or_else(|| format!("prune: no parameter `{path}`"))?;
-                Ok(Target {
-                    path,
-                    id: p.id,
-                    shape: p.shape.clone(),
-                })
-            })
-            .collect()
     }
 
     /// The initial masks: dense, or random at the distribution's densities.
@@ -289,7 +291,7 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
     fn attach(&mut self, model: M, cx: &AttachContext) -> MethodResult<M> {
         self.config.validate().map_err(|(k, m)| format!("{k}: {m}"))?;
         self.total_steps = cx.total_steps as u64;
-        self.targets = self.select(&model)?;
+        self.targets = select(&self.config, &model)?;
         // A finished run being loaded (`eval`, `inspect`) keeps its masks and needs no schedule.
         if matches!(self.config.method, PruneKind::Gmp | PruneKind::Granet) && cx.run_dir.is_none() {
             let end = self.config.end.unwrap_or(self.total_steps / 2);

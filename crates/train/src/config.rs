@@ -55,7 +55,8 @@ pub struct RunConfig {
     /// Shrink and perturb: noise after every step (the shrink is `[optimizer] weight_decay`).
     #[serde(default)]
     pub shrink_perturb: Option<plasticity_continual::shrink_perturb::ShrinkPerturbConfig>,
-    /// Sparse training: `[prune] method = "gmp" | "granet" | "rigl"`.
+    /// Sparse training and pruning: `[prune] method = "gmp" | "granet" | "rigl" | "magnitude" |
+    /// "snip" | "synflow" | "supermask"`.
     #[serde(default)]
     pub prune: Option<plasticity_prune::PruneConfig>,
     /// A stream of tasks for `plasticity continual`.
@@ -116,7 +117,7 @@ impl RunConfig {
                 .map(|c| Box::new(plasticity_continual::shrink_perturb::ShrinkPerturb(c)) as Box<dyn Method<M>>),
         );
         // Last: its target selection sees the other tables' reparameterizations and refuses them.
-        methods.extend(self.prune.clone().map(|c| Box::new(plasticity_prune::PruneMethod::new(c, self.seed)) as Box<dyn Method<M>>));
+        methods.extend(self.prune.as_ref().map(|c| c.build(self.seed)));
         methods
     }
 

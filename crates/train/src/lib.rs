@@ -17,6 +17,7 @@ pub mod logging;
 pub mod optim;
 pub mod params;
 pub mod progress;
+pub mod prune;
 pub mod report;
 pub mod runner;
 pub mod stopper;

@@ -5,8 +5,8 @@ use crate::config::RunConfig;
 /// `Err((key, what was expected))` for the first invalid value.
 pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     let fail = |key: &str, msg: String| Err((key.to_string(), msg));
-    if c.train.epochs == 0 {
-        return fail("train.epochs", "must be at least 1".into());
+    if c.train.epochs == 0 && c.init_from.is_none() {
+        return fail("train.epochs", "must be at least 1 (0 only with init_from: the model it loads, evaluated)".into());
     }
     if c.train.batch_size == 0 || c.train.eval_batch_size == 0 {
         return fail("train.batch_size", "batch sizes must be at least 1".into());

@@ -1,0 +1,135 @@
+//! [`SupermaskMethod`]: `[prune] method = "supermask"`. Every targeted weight gets a
+//! [`SignedSupermask`]; every parameter of the model is frozen (biases stay at their
+//! initialization too: the paper's layers have none), so the scores are all that trains. After
+//! every optimizer step each layer's threshold is reset to keep `1 − final_sparsity` of its
+//! weights (the repo's quantile mode, `tanh_score_mask`, computed exactly instead of from 5,000
+//! sampled scores).
+//!
+//! Scores start uniform in `(−a, a)`, `a` the largest `|v|` of the layer (edge-popup's choice of
+//! a weight-like init), drawn from the run's seeded host streams.
+
+use super::reparam::{SignedSupermask, threshold_for};
+use crate::PruneConfig;
+use crate::method::{Target, select};
+use burn::module::{Param, Reparameterizer};
+use burn::tensor::{Tensor, TensorData};
+use plasticity_core::{ArtifactContext, AttachContext, Method, MethodModules, MethodResult, ParamInfo, PlasticModel, StepContext, host_values, set_params, walk_params};
+use plasticity_data::{SplitMix64, mix};
+use std::collections::BTreeMap;
+
+const NAME: &str = "prune";
+
+pub struct SupermaskMethod {
+    config: PruneConfig,
+    seed: u64,
+    targets: Vec<Target>,
+}
+
+/// Attaches a [`SignedSupermask`] with fresh scores to each target.
+struct Attach<'a> {
+    targets: &'a [Target],
+    seed: u64,
+    sparsity: f64,
+}
+
+impl Reparameterizer for Attach<'_> {
+    type Reparam = SignedSupermask;
+
+    fn reparameterize<const D: usize>(&mut self, path: &str, param: Param<Tensor<D>>) -> (Param<Tensor<D>>, Option<SignedSupermask>) {
+        let Some(l) = self.targets.iter().position(|t| t.path == path) else {
+            return (param, None);
+        };
+        let v = param.val().detach();
+        let n = v.shape().num_elements();
+        let a = host_values(v.clone()).iter().fold(0.0f32, |m, w| m.max(w.abs())).max(f32::MIN_POSITIVE);
+        let mut rng = SplitMix64::new(mix(mix(self.seed, 0x5349_474e), l as u64));
+        let scores: Vec<f32> = (0..n).map(|_| ((2.0 * rng.next_f64() - 1.0) as f32) * a).collect();
+        let scores = Tensor::<1>::from_data(TensorData::new(scores, [n]), &v.device());
+        (param.set_require_grad(false), Some(SignedSupermask::new(scores, self.sparsity)))
+    }
+}
+
+fn is_part(p: &ParamInfo, field: &str) -> bool {
+    p.adapter.as_ref().is_some_and(|a| a.name == <SignedSupermask as burn::module::Reparameterization>::NAME && a.field == field)
+}
+
+impl SupermaskMethod {
+    pub fn new(config: PruneConfig, seed: u64) -> Self {
+        Self { config, seed, targets: Vec::new() }
+    }
+
+    /// Each target's mask `{−1, 0, +1}` (flattened), by the weight's path.
+    pub fn masks<M: PlasticModel>(&self, model: &M) -> Vec<(String, Vec<f32>)> {
+        let mut scores = BTreeMap::new();
+        let mut thresholds = BTreeMap::new();
+        walk_params(model, true, |info, value| {
+            let Some((a, v)) = info.adapter.as_ref().zip(value.and_then(|v| v.flatten())) else { return };
+            if is_part(info, "scores") {
+                scores.insert(a.base.clone(), host_values(v));
+            } else if is_part(info, "threshold") {
+                thresholds.insert(a.base.clone(), host_values(v)[0]);
+            }
+        });
+        scores
+            .into_iter()
+            .map(|(path, s)| {
+                let tau = thresholds.get(&path).copied().unwrap_or(-1.0);
+                let m = s.iter().map(|&x| if x.abs() > tau { x.signum() } else { 0.0 }).collect();
+                (path, m)
+            })
+            .collect()
+    }
+}
+
+impl<M: PlasticModel> Method<M> for SupermaskMethod {
+    fn name(&self) -> String {
+        NAME.into()
+    }
+
+    fn attach(&mut self, model: M, _cx: &AttachContext) -> MethodResult<M> {
+        self.config.validate().map_err(|(k, m)| format!("{k}: {m}"))?;
+        self.targets = select(&self.config, &model)?;
+        let model = model.no_grad();
+        Ok(model.apply_reparameterization(Attach {
+            targets: &self.targets,
+            seed: self.seed,
+            sparsity: self.config.final_sparsity,
+        }))
+    }
+
+    /// Each layer's threshold reset to the `final_sparsity` quantile of its new `|S|`.
+    fn after_step(&mut self, model: M, _modules: &mut MethodModules, _cx: &mut StepContext) -> MethodResult<M> {
+        let mut values = BTreeMap::new();
+        walk_params(&model, true, |info, value| {
+            if is_part(info, "scores")
+                && let Some(v) = value.and_then(|v| v.flatten())
+            {
+                let tau = threshold_for(&host_values(v.clone()), self.config.final_sparsity);
+                let path = format!("{}.{}.threshold", info.adapter.as_ref().map_or("", |a| a.base.as_str()), <SignedSupermask as burn::module::Reparameterization>::NAME);
+                values.insert(path, Tensor::<1>::from_data(TensorData::new(vec![tau], [1]), &v.device()));
+            }
+        });
+        Ok(set_params(model, values))
+    }
+
+    fn role(&self, param: &ParamInfo) -> Option<String> {
+        is_part(param, "scores").then(|| "supermask score".into()).or_else(|| is_part(param, "threshold").then(|| "supermask threshold".into()))
+    }
+
+    /// Per layer: weights kept (+1), inverted (−1) and hidden (0); and the global sparsity.
+    fn artifacts(&self, model: &M, _modules: &MethodModules, _cx: &ArtifactContext<M::Input>) -> MethodResult<Option<serde_json::Value>> {
+        let masks = self.masks(model);
+        let count = |m: &[f32], v: f32| m.iter().filter(|&&x| x == v).count();
+        let layers: Vec<serde_json::Value> = masks
+            .iter()
+            .map(|(p, m)| serde_json::json!({ "weight": p, "total": m.len(), "keep": count(m, 1.0), "invert": count(m, -1.0), "hide": count(m, 0.0), "density": 1.0 - count(m, 0.0) as f64 / m.len() as f64 }))
+            .collect();
+        let n: usize = masks.iter().map(|(_, m)| m.len()).sum();
+        let hidden: usize = masks.iter().map(|(_, m)| count(m, 0.0)).sum();
+        Ok(Some(serde_json::json!({
+            "method": "supermask",
+            "layers": layers,
+            "global": { "nnz": n - hidden, "total": n, "sparsity": hidden as f64 / n.max(1) as f64 },
+        })))
+    }
+}
