@@ -360,7 +360,8 @@ fn export(args: ExportArgs) -> Result<()> {
     let config = run_config(&args.run)?;
     let out = args.out.unwrap_or_else(|| args.run.run.join("export"));
     for path in plasticity_train::commands::export_run(&args.run.run, &config, &out)? {
-        println!("wrote {}", path.display());
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!("wrote {} ({bytes} bytes)", path.display());
     }
     Ok(())
 }

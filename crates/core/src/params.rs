@@ -114,7 +114,7 @@ impl ParamValue {
 
 /// A tensor's values in host memory, as f32 (empty if they cannot be read as floats).
 pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
 }
 
 /// Every float parameter of `module`, in visiting order. Reading the shapes initialises lazy

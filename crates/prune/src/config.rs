@@ -105,6 +105,23 @@ pub struct PruneConfig {
     /// SNIP's scoring batches (of the run's batch size). Default 1 (the paper).
     #[serde(default = "one")]
     pub score_batches: usize,
+    /// Evaluation computes pruned Linear layers with the sparse CPU kernel: `auto` where a
+    /// layer's sparsity is at least [`AUTO_SPARSE_KERNEL`], `always`, or `never`.
+    #[serde(default)]
+    pub sparse_kernel: SparseKernel,
+}
+
+/// The sparsity from which `sparse_kernel = "auto"` computes a Linear layer sparse (measured:
+/// docs/benchmarks.md, the sparse-inference table).
+pub const AUTO_SPARSE_KERNEL: f64 = 0.9;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SparseKernel {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 fn hundred() -> usize {

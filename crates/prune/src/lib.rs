@@ -6,6 +6,8 @@
 
 pub mod config;
 pub mod erk;
+pub mod format;
+pub mod kernel;
 pub mod magnitude;
 pub mod masks;
 pub mod method;

@@ -12,7 +12,8 @@
 //! state the step changed (no weight update on a mask step) and drops/grows `⌊f_t·nnz⌋` per layer.
 //! Finally the new masks are applied to the weights and the optimizer state.
 
-use crate::config::{Distribution, PruneConfig, PruneKind, Scope};
+use crate::config::{AUTO_SPARSE_KERNEL, Distribution, PruneConfig, PruneKind, Scope, SparseKernel};
+use crate::kernel::{CsrLinear, SparseLinears};
 use crate::erk::erk_densities;
 use crate::magnitude::{global_magnitude, gradient_growth, layerwise_magnitude, magnitude_death};
 use crate::masks::{bernoulli, exact, layer_seed};
@@ -24,11 +25,12 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use plasticity_core::optim::{ElementMask, OptimizerState};
 use plasticity_core::{
-    ArtifactContext, AttachContext, Method, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext, TaskContext, TensorState, host_values, param_infos, set_params, walk_params,
+    ArtifactContext, AttachContext, Forward, Hook, Method, Mode, MethodModules, MethodResult, OptimizerNeeds, ParamInfo, PlasticModel, StepContext, TaskContext, TensorState, host_values, param_infos, set_params, walk_params,
 };
 use plasticity_peft::{Selection, TargetModules, select_targets};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 const NAME: &str = "prune";
 
@@ -64,6 +66,8 @@ pub struct PruneMethod {
     /// RigL: the weights and optimizer state before a mask step's update.
     stash: Option<(Vec<Tensor<1>>, Option<OptimizerState>)>,
     events: Vec<Event>,
+    /// The sparse layers of evaluation, by linear point, and the step they were built at.
+    sparse: Mutex<Option<(u64, Arc<Vec<Option<Arc<CsrLinear>>>>)>>,
 }
 
 /// The weights `[prune]` targets: `target_modules` (default every Linear and Conv2d weight) less
@@ -120,6 +124,7 @@ impl PruneMethod {
             grads: None,
             stash: None,
             events: Vec::new(),
+            sparse: Mutex::new(None),
         }
     }
 
@@ -274,6 +279,47 @@ impl PruneMethod {
         Ok(self.apply(model, None))
     }
 
+    /// The sparse kernel of each linear point of `model` whose weight is a target and sparse
+    /// enough (`sparse_kernel`), built from the weights of step `step` (cached until the step
+    /// changes).
+    fn sparse_layers<M: PlasticModel>(&self, model: &M, step: u64) -> Arc<Vec<Option<Arc<CsrLinear>>>> {
+        let mut cache = self.sparse.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, layers)) = cache.as_ref()
+            && *at == step
+        {
+            return layers.clone();
+        }
+        let min_sparsity = match self.config.sparse_kernel {
+            SparseKernel::Always => 0.0,
+            SparseKernel::Auto => AUTO_SPARSE_KERNEL,
+            SparseKernel::Never => f64::INFINITY,
+        };
+        let weights = self.weights(model);
+        let mut biases = BTreeMap::new();
+        walk_params(model, true, |info, value| {
+            if info.path.ends_with(".bias") && info.adapter.is_none()
+                && let Some(v) = value.and_then(|v| v.flatten())
+            {
+                biases.insert(info.path.clone(), host_values(v));
+            }
+        });
+        let layers: Vec<Option<Arc<CsrLinear>>> = model
+            .linear_points()
+            .iter()
+            .map(|point| {
+                let l = self.targets.iter().position(|t| t.path == format!("{point}.weight"))?;
+                let (mask, shape) = (&self.masks[l], &self.targets[l].shape);
+                let sparsity = 1.0 - mask.iter().filter(|&&k| k).count() as f64 / mask.len().max(1) as f64;
+                (shape.len() == 2 && sparsity >= min_sparsity).then(|| {
+                    Arc::new(CsrLinear::from_dense(&weights[l], shape[0], shape[1], biases.get(&format!("{point}.bias")).cloned()))
+                })
+            })
+            .collect();
+        let layers = Arc::new(layers);
+        *cache = Some((step, layers.clone()));
+        layers
+    }
+
     fn nnz(&self) -> Vec<usize> {
         self.masks.iter().map(|m| m.iter().filter(|&&k| k).count()).collect()
     }
@@ -317,6 +363,18 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
             t.id = infos.iter().find(|p| p.path == t.path).map(|p| p.id).ok_or_else(|| format!("prune: no parameter `{}`", t.path))?;
         }
         Ok(())
+    }
+
+    /// Evaluation computes sparse enough Linear layers with the CPU kernel ([`CsrLinear`]).
+    fn hooks(&self, model: &M, _modules: &MethodModules, forward: Forward) -> Vec<Box<dyn Hook>> {
+        if forward.mode != Mode::Eval || self.config.sparse_kernel == SparseKernel::Never {
+            return Vec::new();
+        }
+        let layers = self.sparse_layers(model, forward.step);
+        match layers.iter().any(Option::is_some) {
+            true => vec![Box::new(SparseLinears(layers))],
+            false => Vec::new(),
+        }
     }
 
     /// One-shot methods choose their mask here, before the first step of the run (a resumed run
@@ -457,6 +515,14 @@ impl<M: PlasticModel> Method<M> for PruneMethod {
             .collect::<Result<Vec<Vec<bool>>, String>>()?;
         self.set_masks(masks);
         Ok(())
+    }
+
+    /// The pruned model as burnpack and in the compact sparse format (`crate::format`).
+    fn export(&self, model: &M, out: &std::path::Path) -> MethodResult<plasticity_core::Export> {
+        Ok(plasticity_core::Export {
+            written: crate::format::export_pruned(model, out)?,
+            bake: Vec::new(),
+        })
     }
 
     /// The final per-layer and global counts (results.json's `prune` section) and

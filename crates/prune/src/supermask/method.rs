@@ -112,6 +112,15 @@ impl<M: PlasticModel> Method<M> for SupermaskMethod {
         Ok(set_params(model, values))
     }
 
+    /// The folded model (`v ⊙ m`) as burnpack and in the compact sparse format; PyTorch's
+    /// `base.safetensors` gets the folded weights too.
+    fn export(&self, model: &M, out: &std::path::Path) -> MethodResult<plasticity_core::Export> {
+        Ok(plasticity_core::Export {
+            written: crate::format::export_pruned(model, out)?,
+            bake: self.targets.iter().map(|t| t.path.clone()).collect(),
+        })
+    }
+
     fn role(&self, param: &ParamInfo) -> Option<String> {
         is_part(param, "scores").then(|| "supermask score".into()).or_else(|| is_part(param, "threshold").then(|| "supermask threshold".into()))
     }
