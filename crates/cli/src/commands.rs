@@ -157,7 +157,7 @@ struct PruneArgs {
     #[arg(long)]
     method: String,
     /// Fraction of the prunable weights to remove, in [0, 1).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     sparsity: String,
     /// Epochs of fine-tuning with the mask fixed.
     #[arg(long, default_value_t = 0)]

@@ -530,3 +530,43 @@ fn full_and_resumed(dir: &Path, cmd: impl Fn(&Path) -> Command, stop: impl FnOnc
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     (full, split)
 }
+
+/// `plasticity prune`: one line for a run without a model, a sparsity outside [0, 1), an
+/// unknown method; then a real prune of a trained run with one epoch of fine-tuning, and the
+/// export of the result (sizes printed).
+#[test]
+fn prune_errors_are_one_line_and_a_trained_run_prunes_and_exports() {
+    let dir = temp("prune");
+    let run = dir.join("run");
+    let prune = |args: &[&str]| bin().arg("-q").arg("prune").args(args).output().unwrap();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_one_line_error(&prune(&["--run", empty.to_str().unwrap(), "--method", "snip", "--sparsity", "0.5"]), &["config.toml"]);
+    // A run directory that has its config but no model (stopped before writing it).
+    let unfinished = dir.join("unfinished");
+    std::fs::create_dir_all(&unfinished).unwrap();
+    std::fs::copy(repo("configs/quickstart.toml"), unfinished.join("config.toml")).unwrap();
+    assert_one_line_error(&prune(&["--run", unfinished.to_str().unwrap(), "--method", "snip", "--sparsity", "0.5"]), &["model.bpk"]);
+    assert!(train_small(&run, &[]).status.success());
+    let r = run.to_str().unwrap();
+    assert_one_line_error(&prune(&["--run", r, "--method", "snip", "--sparsity", "1.0"]), &["--sparsity", "[0, 1)", "1"]);
+    assert_one_line_error(&prune(&["--run", r, "--method", "snip", "--sparsity", "-0.1"]), &["--sparsity"]);
+    assert_one_line_error(&prune(&["--run", r, "--method", "snap", "--sparsity", "0.5"]), &["unknown method `snap`", "magnitude"]);
+    let out_dir = dir.join("pruned");
+    let o = out_dir.to_str().unwrap();
+    let ok = prune(&["--run", r, "--method", "magnitude", "--sparsity", "0.9", "--finetune-epochs", "1", "--out", o]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("test accuracy") && stdout.contains("pruned"), "{stdout}");
+    let res = results(&out_dir);
+    // torch.prune's count: round(0.9 · n) of the n prunable weights go.
+    let total = res["prune"]["global"]["total"].as_u64().unwrap();
+    let nnz = res["prune"]["global"]["nnz"].as_u64().unwrap();
+    assert_eq!(total - nnz, (0.9 * total as f64).round() as u64, "{}", res["prune"]);
+    assert!(res["test"]["accuracy"].as_f64().unwrap() > 0.5);
+    let exported = bin().arg("export").arg("--run").arg(&out_dir).output().unwrap();
+    let text = String::from_utf8_lossy(&exported.stdout);
+    assert!(text.contains("pruned.sparse") && text.contains("pruned.bpk") && text.contains("bytes"), "{text}");
+    let size = |name: &str| std::fs::metadata(out_dir.join("export").join(name)).unwrap().len();
+    assert!(size("pruned.sparse") * 4 < size("pruned.bpk"), "the compact file is over 4× smaller at 90 %");
+}

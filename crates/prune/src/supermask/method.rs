@@ -6,7 +6,10 @@
 //! sampled scores).
 //!
 //! Scores start uniform in `(−a, a)`, `a` the largest `|v|` of the layer (edge-popup's choice of
-//! a weight-like init), drawn from the run's seeded host streams.
+//! a weight-like init), drawn from the run's seeded host streams. The frozen weights are the
+//! model's initialization divided by `√(1 − final_sparsity)` (edge-popup's `scale_fan`: the kept
+//! weights alone then give pre-activations the variance the dense layer had; without it deep
+//! signals shrink with the density).
 
 use super::reparam::{SignedSupermask, threshold_for};
 use crate::PruneConfig;
@@ -45,7 +48,11 @@ impl Reparameterizer for Attach<'_> {
         let mut rng = SplitMix64::new(mix(mix(self.seed, 0x5349_474e), l as u64));
         let scores: Vec<f32> = (0..n).map(|_| ((2.0 * rng.next_f64() - 1.0) as f32) * a).collect();
         let scores = Tensor::<1>::from_data(TensorData::new(scores, [n]), &v.device());
-        (param.set_require_grad(false), Some(SignedSupermask::new(scores, self.sparsity)))
+        // The kept weights carry the layer's signal alone: scaled by 1/√density (edge-popup's
+        // `scale_fan`), so that pre-activations keep their variance at the start.
+        let (id, tensor, mapper) = param.consume();
+        let scaled = tensor.detach().div_scalar((1.0 - self.sparsity).sqrt()).detach().set_require_grad(false);
+        (Param::from_mapped_value(id, scaled, mapper), Some(SignedSupermask::new(scores, self.sparsity)))
     }
 }
 
