@@ -26,6 +26,9 @@ pub enum PruneKind {
     /// Signed supermask: the weights stay as initialized, a trained score per weight picks
     /// +w, 0 or −w (straight-through estimator); `final_sparsity` of each layer is 0.
     Supermask,
+    /// HideNseek: a SynFlow mask at initialization (data-free, `iterations` rounds, global),
+    /// then only the signs of the kept weights are learned (a sign supermask on a fixed support).
+    Hidenseek,
 }
 
 impl PruneKind {
@@ -178,7 +181,7 @@ impl PruneConfig {
         if self.score_batches == 0 {
             return bad("score_batches", "must be at least 1".into());
         }
-        if (self.method.one_shot() || self.method == PruneKind::Supermask) && self.init_sparsity != 0.0 {
+        if (self.method.one_shot() || matches!(self.method, PruneKind::Supermask | PruneKind::Hidenseek)) && self.init_sparsity != 0.0 {
             return bad("init_sparsity", format!("{:?} prunes to final_sparsity at once; remove init_sparsity", self.method).to_lowercase());
         }
         if self.method == PruneKind::Rigl && self.init_sparsity != 0.0 {
@@ -192,7 +195,7 @@ impl PruneConfig {
     /// The method as the runner drives it; `seed` is the run's (random masks and scores).
     pub fn build<M: plasticity_core::PlasticModel>(&self, seed: u64) -> Box<dyn plasticity_core::Method<M>> {
         match self.method {
-            PruneKind::Supermask => Box::new(crate::SupermaskMethod::new(self.clone(), seed)),
+            PruneKind::Supermask | PruneKind::Hidenseek => Box::new(crate::SupermaskMethod::new(self.clone(), seed)),
             _ => Box::new(crate::PruneMethod::new(self.clone(), seed)),
         }
     }

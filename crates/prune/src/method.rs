@@ -19,7 +19,7 @@ use crate::magnitude::{global_magnitude, gradient_growth, layerwise_magnitude, m
 use crate::masks::{bernoulli, exact, layer_seed};
 use crate::oneshot::{Amount, global_unstructured, l1_unstructured};
 use crate::schedule::{GmpSchedule, cosine_fraction};
-use crate::scores::{self, keep_above_kth, synflow_density};
+use crate::scores::{self, keep_above_kth};
 use burn::module::ParamId;
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
@@ -263,15 +263,9 @@ impl PruneMethod {
             }
             PruneKind::Synflow => {
                 let probe = task.data.train.batch(&[0], task.device).input;
-                let mut model = model;
-                let e_max = self.config.iterations;
-                for e in 0..e_max {
-                    let scores = scores::synflow(&model, &probe, &paths)?;
-                    let density = synflow_density(1.0 - s, e, e_max);
-                    self.set_masks(keep_above_kth(&scores, ((1.0 - density) * n as f64) as usize));
-                    model = self.apply(model, None);
-                }
-                return Ok(model);
+                let (masks, model) = scores::synflow_masks(model, &probe, &paths, s, self.config.iterations)?;
+                self.set_masks(masks);
+                return Ok(self.apply(model, None));
             }
             _ => return Ok(model),
         };

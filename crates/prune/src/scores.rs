@@ -79,14 +79,14 @@ pub fn snip<M: PlasticModel>(
     Ok(scores)
 }
 
-/// Every float parameter replaced by its absolute value (ids and trainability kept).
+/// Every float parameter replaced by its absolute value (ids kept), all tracked: the copy is
+/// only scored, so frozen weights get their gradient too.
 struct Absolute;
 
 impl ModuleMapper for Absolute {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let trainable = tensor.is_require_grad();
-        Param::from_mapped_value(id, tensor.abs().detach().set_require_grad(trainable), mapper)
+        Param::from_mapped_value(id, tensor.abs().detach().set_require_grad(true), mapper)
     }
 }
 
@@ -97,6 +97,37 @@ pub fn synflow<M: PlasticModel>(model: &M, probe: &M::Input, targets: &[String])
     let positive = model.clone().map(&mut Absolute);
     let r = positive.forward(probe.ones_like()).sum();
     saliency(&positive, r, targets)
+}
+
+/// SynFlow's iterative pruning of `model` (its weights at `paths`) to `sparsity` in `iterations`
+/// rounds: each round scores the model masked so far and keeps the scores above the k-th
+/// lowest for that round's density. Returns the masks and the masked model.
+pub fn synflow_masks<M: PlasticModel>(mut model: M, probe: &M::Input, paths: &[String], sparsity: f64, iterations: usize) -> Result<(Vec<Vec<bool>>, M), String> {
+    let mut masks = Vec::new();
+    for e in 0..iterations {
+        let scores = synflow(&model, probe, paths)?;
+        let n: usize = scores.iter().map(|s| s.len()).sum();
+        let density = synflow_density(1.0 - sparsity, e, iterations);
+        masks = keep_above_kth(&scores, ((1.0 - density) * n as f64) as usize);
+        model = mask_weights(model, paths, &masks);
+    }
+    Ok((masks, model))
+}
+
+/// `model` with the weights at `paths` multiplied by `masks` (flattened, in `paths`' order).
+pub fn mask_weights<M: PlasticModel>(model: M, paths: &[String], masks: &[Vec<bool>]) -> M {
+    let mut values = std::collections::BTreeMap::new();
+    plasticity_core::walk_params(&model, true, |info, value| {
+        if let Some(l) = paths.iter().position(|p| p == &info.path)
+            && let Some(w) = value.and_then(|v| v.flatten())
+        {
+            let keep: Vec<f32> = masks[l].iter().map(|&k| f32::from(u8::from(k))).collect();
+            let n = keep.len();
+            let keep = Tensor::<1>::from_data(burn::tensor::TensorData::new(keep, [n]), &w.device());
+            values.insert(info.path.clone(), w.detach() * keep);
+        }
+    });
+    plasticity_core::set_params(model, values)
 }
 
 /// SynFlow's density after iteration `e` of `iterations` (0-based): `D^((e+1)/E)`, the

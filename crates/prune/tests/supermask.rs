@@ -89,3 +89,64 @@ fn the_supermask_trains_scores_only_through_the_straight_through_estimator() {
     assert_eq!(after.iter().filter(|&&x| x == 0.0).count(), 30);
     assert_ne!(after, m, "a large step changes the mask");
 }
+
+/// One example of 8 features (HideNseek's probe shape; its values are not used).
+struct Probe;
+
+impl plasticity_core::ExampleSet<Tensor<2>> for Probe {
+    fn len(&self) -> usize {
+        1
+    }
+    fn batch(&self, indices: &[usize], device: &Device) -> plasticity_core::Batch<Tensor<2>> {
+        plasticity_core::Batch {
+            input: Tensor::zeros([indices.len(), 8], device),
+            targets: Tensor::zeros([indices.len()], device),
+        }
+    }
+    fn label(&self, _index: usize) -> usize {
+        0
+    }
+    fn num_classes(&self) -> usize {
+        5
+    }
+}
+
+#[test]
+fn hidenseek_learns_signs_on_the_synflow_support() {
+    let device = Device::flex().autodiff();
+    let w: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 10.0 + 0.013 * i as f32).collect();
+    let model = Net {
+        layer: Linear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [8, 5]), &device)),
+            bias: None,
+        },
+    };
+    let config: PruneConfig = toml::from_str("method = \"hidenseek\"\nfinal_sparsity = 0.75\niterations = 1").unwrap();
+    let mut method = SupermaskMethod::new(config, 3);
+    let model = Method::<Net>::attach(&mut method, model, &AttachContext { device: &device, total_steps: 10, run_dir: None }).unwrap();
+    let data = plasticity_core::TaskData::<Tensor<2>> {
+        train: std::sync::Arc::new(Probe),
+        valid: std::sync::Arc::new(Probe),
+        test: std::sync::Arc::new(Probe),
+    };
+    let task = plasticity_core::TaskContext { index: 0, data: &data, device: &device, batch_size: 1 };
+    let model = Method::<Net>::task_start(&mut method, model, &task).unwrap();
+    // One layer, ones in: SynFlow's score of w_ij is |w_ij| (R = Σ_ij |w_ij|); 30 of 40 cut,
+    // the 10 largest |w| kept, each with its own sign (+1) at the start.
+    let m = method.masks(&model)[0].1.clone();
+    let mut order: Vec<usize> = (0..40).collect();
+    order.sort_by(|&a, &b| w[b].abs().total_cmp(&w[a].abs()));
+    for (rank, &i) in order.iter().enumerate() {
+        assert_eq!(m[i], if rank < 10 { 1.0 } else { 0.0 }, "weight {i} (|w| rank {rank})");
+    }
+    // A step can flip signs but never leaves the support.
+    let x = Tensor::<2>::from_data(TensorData::new((0..16).map(|i| i as f32 / 8.0 - 1.0).collect::<Vec<_>>(), [2, 8]), &device);
+    let grads = GradientsParams::from_grads(model.forward(x).sum().backward(), &model);
+    let mut optim = plasticity_core::optim::PlasticOptimizer::new(plasticity_core::optim::OptimizerConfig::Sgd(plasticity_core::optim::SgdConfig { lr: 100.0, ..Default::default() }), None);
+    let model = optim.step(100.0, model, grads);
+    let mut cx = StepContext { step: 0, lr: 100.0, epoch: 1, optimizer: None };
+    let model = Method::<Net>::after_step(&mut method, model, &mut MethodModules::new(), &mut cx).unwrap();
+    let after = &method.masks(&model)[0].1;
+    assert!(after.iter().zip(&m).all(|(a, b)| (*b == 0.0) == (*a == 0.0)), "the support is fixed");
+    assert!(after.iter().any(|&a| a == -1.0), "some signs flipped");
+}

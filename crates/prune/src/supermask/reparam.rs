@@ -1,5 +1,5 @@
 //! The reparameterization `w = v ⊙ m(S)`: `v` the frozen weight, `S` a trained score of the
-//! same size (stored flat, `[n]`), and `m = sign(S)·[|S| > τ] ∈ {−1, 0, +1}` with the layer's
+//! same size (stored flat, `[n]`), and `m = sign(S)·[|S| > τ]·support ∈ {−1, 0, +1}` with the layer's
 //! threshold `τ` (`[1]`, not trained: the method resets it after every step so that the layer
 //! keeps its density). The gradient reaches `S` through a straight-through estimator,
 //! `m_ste = stop_grad(m) + S − stop_grad(S)`, so `∂L/∂S = ∂L/∂m = ∂L/∂w ⊙ v` (kosnil/
@@ -15,6 +15,9 @@ pub struct SignedSupermask {
     pub scores: Param<Tensor<1>>,
     /// `τ`, `[1]`: `|S| ≤ τ` is pruned.
     pub threshold: Param<Tensor<1>>,
+    /// A fixed 0/1 support, `[n]`, not trained: all ones for the signed supermask, the SynFlow
+    /// mask for HideNseek (whose `τ` stays −1, so only signs are learned).
+    pub support: Param<Tensor<1>>,
 }
 
 impl SignedSupermask {
@@ -22,18 +25,20 @@ impl SignedSupermask {
     pub fn new(scores: Tensor<1>, sparsity: f64) -> Self {
         let host = plasticity_core::host_values(scores.clone());
         let tau = Tensor::<1>::from_data(burn::tensor::TensorData::new(vec![threshold_for(&host, sparsity)], [1]), &scores.device());
+        let support = scores.ones_like();
         Self {
             scores: Param::from_tensor(scores),
             threshold: Param::from_tensor(tau).set_require_grad(false),
+            support: Param::from_tensor(support).set_require_grad(false),
         }
     }
 
-    /// `m = sign(S)·[|S| > τ]`, `[n]`, outside the graph.
+    /// `m = sign(S)·[|S| > τ]·support`, `[n]`, outside the graph.
     pub fn mask(&self) -> Tensor<1> {
         let s = self.scores.val().detach();
         let n = s.dims()[0];
         let kept = s.clone().abs().greater(self.threshold.val().detach().expand([n])).float();
-        s.sign() * kept
+        s.sign() * kept * self.support.val().detach()
     }
 }
 
