@@ -2,36 +2,18 @@
 //! zero-filled weights on the step's batch (the same as a plain model with those weights, no
 //! method, no mask, computes), and a RigL mask step makes no weight update.
 
-use burn::module::Param;
-use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData, loss::cross_entropy_with_logits};
 use plasticity_core::optim::{OptimizerConfig, PlasticOptimizer, SgdConfig};
-use plasticity_core::{AttachContext, Hooks, Method, MethodModules, PlasticModel, StepContext, walk_params};
+use plasticity_core::{AttachContext, Method, MethodModules, PlasticModel, StepContext, walk_params};
 use plasticity_prune::{PruneConfig, PruneMethod};
 
-#[derive(burn::module::Module, Debug)]
-struct Net {
-    hidden: Linear,
-    output: Linear,
-}
+mod common;
 
-impl PlasticModel for Net {
-    type Input = Tensor<2>;
-    fn forward_hooked(&self, x: Tensor<2>, _hooks: &Hooks) -> Tensor<2> {
-        self.output.forward(burn::tensor::activation::relu(self.hidden.forward(x)))
-    }
-}
+use common::Net;
 
 fn net(hidden: Vec<f32>, output: Vec<f32>, device: &Device) -> Net {
-    let linear = |w: Vec<f32>, shape: [usize; 2]| Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, shape), device)),
-        bias: None,
-    };
-    Net {
-        hidden: linear(hidden, [4, 6]),
-        output: linear(output, [6, 3]),
-    }
+    common::net(&hidden, [4, 6], &output, [6, 3], device)
 }
 
 fn values(model: &Net) -> Vec<Vec<f32>> {

@@ -2,37 +2,15 @@
 //! biases), and the methods' one-shot masks at the start of a run: SynFlow's iterative schedule,
 //! SNIP's and magnitude pruning's counts.
 
-use burn::module::Param;
-use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use plasticity_core::{AttachContext, Batch, ExampleSet, Hooks, Method, PlasticModel, TaskContext, TaskData, walk_params};
+use plasticity_core::{AttachContext, Batch, ExampleSet, Method, TaskContext, TaskData, walk_params};
 use plasticity_prune::scores::{snip, synflow};
 use plasticity_prune::{PruneConfig, PruneMethod};
 use std::sync::Arc;
 
-#[derive(burn::module::Module, Debug)]
-struct Net {
-    hidden: Linear,
-    output: Linear,
-}
+mod common;
 
-impl PlasticModel for Net {
-    type Input = Tensor<2>;
-    fn forward_hooked(&self, x: Tensor<2>, _hooks: &Hooks) -> Tensor<2> {
-        self.output.forward(burn::tensor::activation::relu(self.hidden.forward(x)))
-    }
-}
-
-fn net(w1: &[f32], shape1: [usize; 2], w2: &[f32], shape2: [usize; 2], device: &Device) -> Net {
-    let linear = |w: &[f32], shape: [usize; 2]| Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), shape), device)),
-        bias: None,
-    };
-    Net {
-        hidden: linear(w1, shape1),
-        output: linear(w2, shape2),
-    }
-}
+use common::{Net, net};
 
 const TARGETS: [&str; 2] = ["hidden.weight", "output.weight"];
 

@@ -35,19 +35,24 @@ fn values(model: &Net, field: &str) -> Vec<f32> {
     out
 }
 
+/// The 8 → 5 layer with weights `w`, and `config`'s method attached to it.
+fn attached(w: &[f32], config: &str, device: &Device) -> (SupermaskMethod, Net) {
+    let model = Net {
+        layer: Linear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), [8, 5]), device)),
+            bias: None,
+        },
+    };
+    let mut method = SupermaskMethod::new(toml::from_str::<PruneConfig>(config).unwrap(), 3);
+    let model = Method::<Net>::attach(&mut method, model, &AttachContext { device, total_steps: 10, run_dir: None }).unwrap();
+    (method, model)
+}
+
 #[test]
 fn the_supermask_trains_scores_only_through_the_straight_through_estimator() {
     let device = Device::flex().autodiff();
     let w: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 10.0 + 0.01).collect();
-    let model = Net {
-        layer: Linear {
-            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [8, 5]), &device)),
-            bias: None,
-        },
-    };
-    let config: PruneConfig = toml::from_str("method = \"supermask\"\nfinal_sparsity = 0.75").unwrap();
-    let mut method = SupermaskMethod::new(config, 3);
-    let model = Method::<Net>::attach(&mut method, model, &AttachContext { device: &device, total_steps: 10, run_dir: None }).unwrap();
+    let (mut method, model) = attached(&w, "method = \"supermask\"\nfinal_sparsity = 0.75", &device);
     // Only the scores train.
     let trainable: Vec<String> = param_infos(&model).into_iter().filter(|p| p.trainable).map(|p| p.path).collect();
     assert_eq!(trainable, ["layer.weight.signed_supermask.scores"]);
@@ -115,15 +120,7 @@ impl plasticity_core::ExampleSet<Tensor<2>> for Probe {
 fn hidenseek_learns_signs_on_the_synflow_support() {
     let device = Device::flex().autodiff();
     let w: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 10.0 + 0.013 * i as f32).collect();
-    let model = Net {
-        layer: Linear {
-            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [8, 5]), &device)),
-            bias: None,
-        },
-    };
-    let config: PruneConfig = toml::from_str("method = \"hidenseek\"\nfinal_sparsity = 0.75\niterations = 1").unwrap();
-    let mut method = SupermaskMethod::new(config, 3);
-    let model = Method::<Net>::attach(&mut method, model, &AttachContext { device: &device, total_steps: 10, run_dir: None }).unwrap();
+    let (mut method, model) = attached(&w, "method = \"hidenseek\"\nfinal_sparsity = 0.75\niterations = 1", &device);
     let data = plasticity_core::TaskData::<Tensor<2>> {
         train: std::sync::Arc::new(Probe),
         valid: std::sync::Arc::new(Probe),
