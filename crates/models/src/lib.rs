@@ -2,6 +2,7 @@
 //! [`PlasticModel`]s with insertion points for activation-space methods. The trait itself lives
 //! in `plasticity-core` and is re-exported here.
 
+pub mod bert;
 pub mod cnn;
 pub mod config;
 pub mod mlp;
