@@ -107,6 +107,14 @@ pub enum DataError {
         dest: PathBuf,
     },
 
+    /// A row of a text dataset that cannot be used (line numbers count from 1, the header).
+    #[error("{origin}: line {line}: {problem}")]
+    BadRow { origin: String, line: u64, problem: String },
+
+    /// A tokenizer file that cannot be loaded or used.
+    #[error("{}: {message}", path.display())]
+    Tokenizer { path: PathBuf, message: String },
+
     /// A file's uncompressed content does not have the canonical md5.
     #[error("{}: md5 of the uncompressed data is {found}, expected {expected}", path.display())]
     Checksum {

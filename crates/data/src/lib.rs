@@ -24,6 +24,7 @@ pub mod loader;
 pub mod mnist;
 pub mod rng;
 pub mod set;
+pub mod text;
 pub mod transform;
 
 pub use bundled::{BUNDLED_DESCRIPTION, BUNDLED_TEST_COUNT, BUNDLED_TRAIN_COUNT, bundled_mnist};
