@@ -92,3 +92,63 @@ fn a_missing_or_misshapen_tensor_is_a_one_line_error_naming_it() {
     // pooler.dense.bias replaced by a 2-element tensor: still skipped, loads fine.
     assert!(load_pretrained(&extra, &device).is_ok());
 }
+
+/// A small random BERT (no files needed).
+fn tiny(device: &Device) -> plasticity_models::bert::BertClassifier {
+    let config: plasticity_models::bert::BertConfig = serde_json::from_str(
+        r#"{"vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "intermediate_size": 32, "max_position_embeddings": 32, "layer_norm_eps": 1e-12}"#,
+    )
+    .unwrap();
+    plasticity_models::bert::BertClassifier::new(config.init(device), 3, plasticity_models::bert::Pooling::Mean, device)
+}
+
+fn tokens(rows: &[&[i64]], device: &Device) -> plasticity_core::Tokens {
+    let s = rows.iter().map(|r| r.len()).max().unwrap();
+    let ids: Vec<i64> = rows.iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(0, s - r.len()))).collect();
+    let mask: Vec<f32> = rows.iter().flat_map(|r| std::iter::repeat_n(1.0, r.len()).chain(std::iter::repeat_n(0.0, s - r.len()))).collect();
+    plasticity_core::Tokens {
+        ids: Tensor::<2, Int>::from_data(TensorData::new(ids, [rows.len(), s]), device),
+        mask: Tensor::<2>::from_data(TensorData::new(mask, [rows.len(), s]), device),
+    }
+}
+
+/// Counts the hooks' calls (activations, linear points, widths seen) and computes every linear
+/// point itself.
+#[derive(Clone, Default)]
+struct Count(std::sync::Arc<std::sync::Mutex<(usize, usize, Vec<usize>)>>);
+
+impl plasticity_core::Hook for Count {
+    fn activate(&self, _point: usize, z: &plasticity_core::Units, h: Tensor<3>) -> Tensor<3> {
+        let mut c = self.0.lock().unwrap();
+        c.0 += 1;
+        c.2.push(z.values.dims()[1]);
+        h
+    }
+    fn replace_linear(&self, _point: usize, layer: &burn::nn::Linear, x: &Tensor<2>) -> Option<Tensor<2>> {
+        self.0.lock().unwrap().1 += 1;
+        Some(layer.forward(x.clone()))
+    }
+}
+
+#[test]
+fn the_classifier_masks_padding_and_calls_every_hook_point() {
+    use plasticity_core::PlasticModel;
+    let device = Device::flex();
+    let model = tiny(&device);
+    assert_eq!(model.linear_points().len(), 2 * 6 + 1);
+    assert_eq!(model.linear_points()[0], "encoder.layer.0.attention.self_attn.query");
+    assert_eq!(model.insertion_points().iter().map(|p| p.width).collect::<Vec<_>>(), [32, 32]);
+    // Padding changes nothing: the same sentence alone and beside a longer one.
+    let alone = model.forward(tokens(&[&[1, 7, 9, 2]], &device)).into_data().try_to_vec::<f32>().unwrap();
+    let padded = model.forward(tokens(&[&[1, 7, 9, 2], &[1, 5, 6, 7, 8, 9, 2]], &device)).into_data().try_to_vec::<f32>().unwrap();
+    for (a, b) in alone.iter().zip(&padded[..3]) {
+        assert!((a - b).abs() < 1e-5, "{alone:?} vs {padded:?}");
+    }
+    // Hooks see every linear point and the FFN's intermediate units ([b·s, 32, 1]).
+    let count = Count::default();
+    let hooked = model.forward_hooked(tokens(&[&[1, 7, 9, 2]], &device), &Hooks::new(vec![Box::new(count.clone())]));
+    assert_eq!(hooked.into_data().try_to_vec::<f32>().unwrap(), alone);
+    let c = count.0.lock().unwrap();
+    assert_eq!((c.0, c.1, c.2.clone()), (2, 13, vec![32, 32]));
+}

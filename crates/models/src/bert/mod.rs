@@ -9,10 +9,12 @@
 //! `LayerNorm` is `layer_norm` (its `weight`/`bias` are Burn's `gamma`/`beta`). Every dense layer
 //! is a `burn::nn::Linear` (`[d_in, d_out]`; the loader transposes PyTorch's `[out, in]`).
 
+mod classifier;
 mod config;
 mod load;
 mod model;
 
+pub use classifier::{BertClassifier, Pooling};
 pub use config::{BertConfig, BertError};
 pub use load::{hf_name, load_pretrained};
-pub use model::{BertAttention, BertEmbeddings, BertEncoder, BertLayer, BertModel, BertSelfAttention};
+pub use model::{BertAttention, BertDenseNorm, BertEmbeddings, BertEncoder, BertIntermediate, BertLayer, BertModel, BertSelfAttention, LINEARS_PER_LAYER};

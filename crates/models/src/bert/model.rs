@@ -146,16 +146,51 @@ impl BertLayer {
     }
 }
 
-impl BertModel {
-    /// The last hidden state `[b, s, h]` of `ids: [b, s]` with `mask: [b, s]` (1 real, 0 pad).
-    pub fn encode(&self, ids: Tensor<2, Int>, mask: &Tensor<2>, hooks: &Hooks) -> Tensor<3> {
+impl BertEncoder {
+    /// The last hidden state `[b, s, h]` of the embedded `x` with `mask: [b, s]` (1 real, 0 pad).
+    pub fn forward(&self, mut x: Tensor<3>, mask: &Tensor<2>, hooks: &Hooks) -> Tensor<3> {
         let [b, s] = mask.dims();
         let bias = (mask.clone().neg() + 1.0).mul_scalar(MASKED).reshape([b, 1, 1, s]);
-        let mut x = self.embeddings.forward(ids);
-        for (i, layer) in self.encoder.layer.iter().enumerate() {
+        for (i, layer) in self.layer.iter().enumerate() {
             x = layer.forward(x, &bias, mask, i, hooks);
         }
         x
+    }
+
+    /// Module paths of the linear points, in call order ([`LINEARS_PER_LAYER`] per layer).
+    pub fn linear_points(&self) -> Vec<String> {
+        (0..self.layer.len())
+            .flat_map(|i| {
+                let p = format!("encoder.layer.{i}");
+                [
+                    format!("{p}.attention.self_attn.query"),
+                    format!("{p}.attention.self_attn.key"),
+                    format!("{p}.attention.self_attn.value"),
+                    format!("{p}.attention.output.dense"),
+                    format!("{p}.intermediate.dense"),
+                    format!("{p}.output.dense"),
+                ]
+            })
+            .collect()
+    }
+
+    /// One insertion point per layer: the FFN's intermediate neurons (after GELU).
+    pub fn insertion_points(&self) -> Vec<plasticity_core::InsertionPoint> {
+        self.layer
+            .iter()
+            .enumerate()
+            .map(|(i, l)| plasticity_core::InsertionPoint {
+                name: format!("encoder.layer.{i}.intermediate.dense"),
+                width: l.intermediate.dense.weight.dims()[1],
+            })
+            .collect()
+    }
+}
+
+impl BertModel {
+    /// The last hidden state `[b, s, h]` of `ids: [b, s]` with `mask: [b, s]` (1 real, 0 pad).
+    pub fn encode(&self, ids: Tensor<2, Int>, mask: &Tensor<2>, hooks: &Hooks) -> Tensor<3> {
+        self.encoder.forward(self.embeddings.forward(ids), mask, hooks)
     }
 
     /// Mean of the hidden states over real tokens: `[b, h]`.
