@@ -77,6 +77,9 @@ impl WithModel for Load<'_> {
             scales,
         })
     }
+    fn run_tokens<M: PlasticModel<Input = plasticity::core::Tokens>>(self, _model: M) -> Result<Loaded, Error> {
+        Err("the compander experiment runs image models".into())
+    }
 }
 
 fn load(run: &Path, trained: bool) -> Result<Loaded, Error> {
@@ -87,7 +90,7 @@ fn load(run: &Path, trained: bool) -> Result<Loaded, Error> {
         run: trained.then_some(run),
         device: device.clone(),
     };
-    config.model.build(&device, load)
+    config.model.build(&device, load)?
 }
 
 /// Fraction of the weights per bin of `u = w / s` over [-4, 4] (80 bins), pooled over layers.

@@ -8,6 +8,6 @@ pub mod config;
 pub mod mlp;
 
 pub use cnn::{Cnn, CnnConfig};
-pub use config::{ModelConfig, ModelError, WithModel};
+pub use config::{BertRunConfig, ModelConfig, ModelError, WithModel};
 pub use mlp::{Mlp, MlpConfig};
 pub use plasticity_core::{Activation, Hooks, InsertionPoint, PlasticModel};

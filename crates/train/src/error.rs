@@ -10,6 +10,8 @@ pub enum TrainError {
     Config { origin: String, message: String },
     #[error(transparent)]
     Data(#[from] plasticity_data::DataError),
+    #[error(transparent)]
+    Model(#[from] plasticity_models::ModelError),
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
     #[error("checkpoint {path}: {message}")]

@@ -12,6 +12,7 @@ pub mod datasets;
 pub mod device;
 pub mod error;
 pub mod history;
+pub mod inputs;
 pub mod load;
 pub mod logging;
 pub mod optim;

@@ -18,11 +18,12 @@ use crate::trainee::{Methods, method_error};
 use burn::module::{Module, ParamId};
 use burn::tensor::{Device, Tensor};
 use plasticity_core::optim::Optimizer;
-use plasticity_core::{
+use plasticity_core::{Tokens, 
     ArtifactContext, AttachContext, Evaluation, Forward, Method, Mode, PlasticModel, TaskData, evaluate, param_infos,
 };
 use plasticity_data::mix;
 use plasticity_models::WithModel;
+use crate::inputs::RunInput;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -79,12 +80,22 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
         opts: &'a RunOptions,
         device: Device,
     }
+    impl Builtin<'_> {
+        fn go<M: PlasticModel>(self, model: M) -> Result<RunSummary>
+        where
+            M::Input: RunInput,
+        {
+            let data = M::Input::task_data(self.config)?;
+            run_model(self.config, model, data, &self.device, self.opts, Extensions::default())
+        }
+    }
     impl WithModel for Builtin<'_> {
         type Output = Result<RunSummary>;
         fn run<M: PlasticModel<Input = Tensor<2>>>(self, model: M) -> Result<RunSummary> {
-            let input = self.config.model.input_features();
-            let data = image_data(self.config, Some(input))?;
-            run_model(self.config, model, data, &self.device, self.opts, Extensions::default())
+            self.go(model)
+        }
+        fn run_tokens<M: PlasticModel<Input = Tokens>>(self, model: M) -> Result<RunSummary> {
+            self.go(model)
         }
     }
     config.model.build(
@@ -94,7 +105,7 @@ pub fn train(config: &RunConfig, opts: &RunOptions) -> Result<RunSummary> {
             opts,
             device: device.clone(),
         },
-    )
+    )?
 }
 
 /// Trains a model built by `init` (a user's own [`PlasticModel`] on images) on the config's
@@ -140,7 +151,7 @@ pub(crate) fn host_device(config: &RunConfig) -> bool {
 }
 
 /// The `[data]` splits as a task, checking the features per example against `input`.
-fn image_data(config: &RunConfig, input: Option<usize>) -> Result<TaskData<Tensor<2>>> {
+pub(crate) fn image_data(config: &RunConfig, input: Option<usize>) -> Result<TaskData<Tensor<2>>> {
     let raw = load_raw(&config.data)?;
     let splits = prepare(&raw, &config.data, config.seed)?;
     if let Some(input) = input

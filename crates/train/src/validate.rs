@@ -83,7 +83,19 @@ pub fn validate(c: &RunConfig) -> Result<(), (String, String)> {
     }
     c.model.validate().map_err(|e| match e {
         plasticity_models::ModelError::Invalid { key, message } => (format!("model.{key}"), message),
+        other => ("model".to_string(), other.to_string()),
     })?;
+    let text_data = d.dataset == crate::config::Dataset::MovieReviews;
+    let token_model = matches!(c.model, plasticity_models::ModelConfig::Bert(_));
+    if text_data != token_model {
+        return fail(
+            "data.dataset",
+            "dataset = \"movie-reviews\" goes with [model] kind = \"bert\" (text needs a token model, and a token model text)".into(),
+        );
+    }
+    if text_data && d.max_length < 2 {
+        return fail("data.max_length", format!("must be at least 2 ([CLS] and [SEP]), got {}", d.max_length));
+    }
     crate::device::parse_device(&c.device).map_err(|e| ("device".to_string(), e.to_string()))?;
     Ok(())
 }

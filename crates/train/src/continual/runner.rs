@@ -181,6 +181,9 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
             let source = TaskSource::new(raw, &self.tasks, self.config.seed, input, keep_all)?;
             run_stream(self.config, self.continual, &self.tasks, model, &source, &self.device, self.opts)
         }
+        fn run_tokens<M: PlasticModel<Input = plasticity_core::Tokens>>(self, _model: M) -> Result<StreamSummary> {
+            Err(TrainError::config("model.kind", "continual streams are image streams; train a token model with `plasticity train`"))
+        }
     }
     config.model.build(
         &device,
@@ -191,7 +194,7 @@ pub fn train_stream(config: &RunConfig, opts: &RunOptions) -> Result<StreamSumma
             opts,
             device: device.clone(),
         },
-    )
+    )?
 }
 
 /// A stream task's epoch ends (checkpoints, stopping: [`RunEpochEnd`]) and, every `every`

@@ -1,0 +1,98 @@
+//! Where a run's data comes from, by the model's input type: images (`[data] dataset = "mnist"
+//! | "mnist-bundled"`) for image models, tokenized reviews (`"movie-reviews"`) for token models.
+//! The runner and the commands are generic over [`RunInput`], so `train`, `eval`, `inspect`,
+//! `merge` and `export` run either kind of model through the same code.
+
+use crate::config::{Dataset, ReviewSource, RunConfig};
+use crate::datasets::{load_raw, prepare_test};
+use crate::error::{Result, TrainError};
+use burn::tensor::Tensor;
+use plasticity_core::{Examples, Input, TaskData, Tokens};
+use plasticity_data::text::{Source, TokenSet, WordPiece, read_reviews, stratified_splits};
+use plasticity_data::{mix, permutation};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// An input type the runner can load a run's data for.
+pub trait RunInput: Input {
+    /// The train, validation and test splits of `[data]`.
+    fn task_data(config: &RunConfig) -> Result<TaskData<Self>>;
+    /// The test split alone (`eval`, `merge`).
+    fn test_set(config: &RunConfig) -> Result<Examples<Self>>;
+}
+
+impl RunInput for Tensor<2> {
+    fn task_data(config: &RunConfig) -> Result<TaskData<Self>> {
+        crate::runner::image_data(config, Some(config.model.input_features()))
+    }
+
+    fn test_set(config: &RunConfig) -> Result<Examples<Self>> {
+        let raw = load_raw(&config.data)?;
+        Ok(prepare_test(&raw, &config.data, config.seed)?)
+    }
+}
+
+/// Stream of the seed that draws the training subset of the reviews.
+const STREAM_TEXT_SUBSET: u64 = 0x5445_5854;
+
+/// The reviews of `[data]`, split (stratified by label, seeded) and tokenized with the
+/// checkpoint's tokenizer: `(train, valid, test)`.
+fn review_splits(config: &RunConfig) -> Result<(TokenSet, TokenSet, TokenSet)> {
+    let d = &config.data;
+    if d.dataset != Dataset::MovieReviews {
+        return Err(TrainError::config("data.dataset", "a token model reads dataset = \"movie-reviews\""));
+    }
+    let plasticity_models::ModelConfig::Bert(model) = &config.model else {
+        return Err(TrainError::config("model.kind", "dataset = \"movie-reviews\" needs kind = \"bert\" (its tokenizer)"));
+    };
+    let Some(dir) = &d.data_dir else {
+        return Err(TrainError::config("data.dataset", "\"movie-reviews\" reads text/movie_reviews.csv.gz: pass --data-dir DIR, set data.data_dir, or set PLASTICITY_DATA"));
+    };
+    let file: PathBuf = [dir.as_path(), "text".as_ref(), "movie_reviews.csv.gz".as_ref()].iter().collect();
+    let mut rows = read_reviews(&file)?;
+    rows.retain(|r| match d.source {
+        ReviewSource::Both => true,
+        ReviewSource::Imdb => r.source == Source::Imdb,
+        ReviewSource::RottenTomatoes => r.source == Source::RottenTomatoes,
+    });
+    let n = rows.len();
+    let test_size = d.test_size.unwrap_or(d.valid_size);
+    if d.valid_size + test_size >= n {
+        return Err(TrainError::config("data.valid_size", format!("valid_size + test_size = {} leaves no training reviews of {n}", d.valid_size + test_size)));
+    }
+    let labels: Vec<u8> = rows.iter().map(|r| r.label).collect();
+    let splits = stratified_splits(&labels, d.valid_size as f64 / n as f64, test_size as f64 / n as f64, config.seed);
+    let mut train = splits.train;
+    if let Some(k) = d.train_subset.filter(|&k| k < train.len()) {
+        let order = permutation(train.len(), mix(config.seed, STREAM_TEXT_SUBSET));
+        let mut picked: Vec<usize> = order.into_iter().take(k).map(|i| train[i]).collect();
+        picked.sort_unstable();
+        train = picked;
+    }
+    let tokenizer = WordPiece::from_file(&model.pretrained.join("tokenizer.json"))?;
+    let set = |indices: &[usize]| -> Result<TokenSet> {
+        let ids = indices.iter().map(|&i| tokenizer.encode(&rows[i].text, d.max_length)).collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(TokenSet {
+            ids,
+            labels: indices.iter().map(|&i| rows[i].label).collect(),
+            pad: tokenizer.pad_id(),
+            num_classes: 2,
+        })
+    };
+    Ok((set(&train)?, set(&splits.valid)?, set(&splits.test)?))
+}
+
+impl RunInput for Tokens {
+    fn task_data(config: &RunConfig) -> Result<TaskData<Self>> {
+        let (train, valid, test) = review_splits(config)?;
+        Ok(TaskData {
+            train: Arc::new(train),
+            valid: Arc::new(valid),
+            test: Arc::new(test),
+        })
+    }
+
+    fn test_set(config: &RunConfig) -> Result<Examples<Self>> {
+        Ok(Arc::new(review_splits(config)?.2))
+    }
+}
