@@ -37,4 +37,11 @@ pub trait PlasticModel: Module + ModuleDisplay + core::fmt::Display + 'static {
     fn linear_points(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The name the model's original framework gives the parameter at `path` (Hugging Face's
+    /// for a pretrained BERT: `attention.self.query.weight`, `LayerNorm.weight`); `inspect`
+    /// shows it. Default: the path itself.
+    fn external_name(&self, path: &str) -> String {
+        path.to_string()
+    }
 }

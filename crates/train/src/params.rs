@@ -23,7 +23,7 @@ pub fn census<M: PlasticModel>(trainee: &Trainee<M>, methods: &Methods<M>) -> Ve
     let row = |p: ParamInfo| ParamRow {
         role: methods.role(&p),
         count: p.count(),
-        path: p.path,
+        path: trainee.model.external_name(&p.path),
         shape: p.shape,
         trainable: p.trainable,
     };

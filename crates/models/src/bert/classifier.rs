@@ -71,4 +71,9 @@ impl PlasticModel for BertClassifier {
     fn insertion_points(&self) -> Vec<InsertionPoint> {
         self.encoder.insertion_points()
     }
+
+    /// Hugging Face's names (`attention.self`, `LayerNorm.weight`/`bias`).
+    fn external_name(&self, path: &str) -> String {
+        super::hf_name(path)
+    }
 }
