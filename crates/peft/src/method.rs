@@ -8,7 +8,7 @@ use burn::module::{Module, ParamGroup};
 use plasticity_core::files::write_verified;
 use plasticity_core::{
     ArtifactContext, AttachContext, Export, Forward, Hook, Method, MethodError, MethodModules, MethodResult, Mode,
-    PlasticModel, reparameterized,
+    PlasticModel, param_infos, reparameterized,
 };
 use std::path::Path;
 
@@ -112,7 +112,18 @@ impl<M: PlasticModel, C: WeightSpace> Method<M> for Adapter<C> {
 
     fn export(&self, model: &M, out: &Path) -> MethodResult<Export> {
         let dir = out.join("adapter");
+        // Modules under the model's original names (Hugging Face's for a pretrained BERT), so
+        // that peft finds them in the original model.
+        let names = param_infos(model)
+            .into_iter()
+            .filter_map(|p| {
+                let module = p.path.strip_suffix(".weight")?.to_string();
+                let external = model.external_name(&p.path).strip_suffix(".weight")?.to_string();
+                (p.adapter.is_none() && external != module).then_some((module, external))
+            })
+            .collect();
         let options = HfOptions {
+            names,
             modules_to_save: self.saved.clone(),
             ..Default::default()
         };
