@@ -119,6 +119,48 @@ fn main() {
     println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     std::fs::create_dir_all("target/bench").expect("target/bench");
     std::fs::write("target/bench/sparse.json", serde_json::to_string_pretty(&out).expect("json")).expect("write");
+    write_section(&out, repeats);
+}
+
+/// Replaces docs/benchmarks.md's sparse-inference section (between its markers) with this run.
+fn write_section(out: &serde_json::Value, repeats: usize) {
+    const BEGIN: &str = "<!-- sparse:begin -->";
+    const END: &str = "<!-- sparse:end -->";
+    let path = "docs/benchmarks.md";
+    let Ok(doc) = std::fs::read_to_string(path) else { return };
+    let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else { return };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let rows: Vec<String> = out["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            format!(
+                "| {:.0} % | {:.1} | {:.1} | {:.2}× | {:.1e} |",
+                100.0 * r["sparsity"].as_f64().unwrap_or(0.0),
+                r["dense_ms"].as_f64().unwrap_or(0.0),
+                r["sparse_ms"].as_f64().unwrap_or(0.0),
+                r["speedup"].as_f64().unwrap_or(0.0),
+                r["max_abs_output_difference"].as_f64().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    let section = format!(
+        "\n## Sparse inference on the CPU\n\nWritten by `cargo bench --bench sparse -- --repeats {repeats}` (benches/sparse.rs; JSON in \
+         `target/bench/sparse.json`): {}; {}; the dense forward (flex's matmul) \
+         against `[prune]`'s sparse kernel (`CsrLinear` through the linear-point hook, as `eval` uses it) in one process, \
+         {} threads, {cpu}; medians of {repeats} passes over the test set. Target: ≥ 3× at 98 %.\n\n\
+         | sparsity | dense (ms) | sparse (ms) | speed-up | largest output difference |\n| ---: | ---: | ---: | ---: | ---: |\n{}\n",
+        out["model"].as_str().unwrap_or(""),
+        out["data"].as_str().unwrap_or(""),
+        out["threads"],
+        rows.join("\n")
+    );
+    let doc = format!("{}{BEGIN}{section}{}", &doc[..a], &doc[b..]);
+    std::fs::write(path, doc).expect("docs/benchmarks.md");
 }
 
 /// The largest |output| of the model on one batch (the tolerance is relative to it).

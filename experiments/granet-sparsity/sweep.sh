@@ -3,8 +3,9 @@
 # 1-3) and the small CNN (configs/cnn.toml, 5 epochs, seed 1: the budget the timed pilot allowed)
 # at 50 / 80 / 90 / 95 / 98 % sparsity, with: dense; one-shot magnitude pruning of the dense run +
 # fine-tuning (`plasticity prune`, as many epochs as the run); GMP; GraNet with sᵢ = 0 and 0.5;
-# RigL; SNIP; SynFlow (100 iterations); the signed supermask (Adam lr 1e-2, from pilot/). Then the
-# aggregate: sweep/results.json, sweep/results.md, sweep/accuracy-vs-sparsity.png.
+# RigL; SNIP; SynFlow (100 iterations); the signed supermask (Adam lr 1e-2, from pilot/). Then
+# GraNet's seed-1 models exported (sizes), and the aggregate: sweep/results.json, sweep/results.md,
+# sweep/accuracy-vs-sparsity.png.
 # bash experiments/granet-sparsity/sweep.sh   (needs the full MNIST files: PLASTICITY_DATA or ../shared/data;
 # MODELS, SEEDS, SPARSITIES to narrow it; about an hour on 2 cores)
 set -euo pipefail
@@ -44,6 +45,15 @@ for model in ${MODELS:-mlp cnn}; do
       run "$out/synflow-$s/seed$seed" "$config" "${common[@]}" --set "prune={method=\"synflow\", final_sparsity=$s}"
       run "$out/supermask-$s/seed$seed" "$config" "${common[@]}" --set "prune={method=\"supermask\", final_sparsity=$s}" --set 'optimizer={kind="adam", lr=1e-2}'
     done
+  done
+done
+# Exported sizes: seed 1 of GraNet at every sparsity (`plasticity export`: pruned.bpk, pruned.sparse).
+for model in ${MODELS:-mlp cnn}; do
+  for s in ${SPARSITIES:-0.5 0.8 0.9 0.95 0.98}; do
+    dir=$here/sweep/$model/granet-$s/seed1
+    if [ -f "$dir/results.json" ] && [ ! -f "$dir/export/pruned.sparse" ]; then
+      $bin -q export --run "$dir" --out "$dir/export" > /dev/null
+    fi
   done
 done
 if [ -z "${PLASTICITY_BIN:-}" ]; then
