@@ -137,6 +137,11 @@ impl WithModel for Time<'_> {
         }
         serde_json::Value::Object(out)
     }
+
+    /// The benchmark times image models only.
+    fn run_tokens<M: PlasticModel<Input = plasticity::core::Tokens>>(self, _base: M) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 fn main() {
@@ -148,7 +153,8 @@ fn main() {
             o: &o,
             device: device.clone(),
         },
-    );
+    )
+    .expect("an MLP builds");
     let cnn_config = CnnConfig {
         channels: [8, 16],
         hidden: 120,
@@ -160,7 +166,8 @@ fn main() {
             o: &o,
             device: device.clone(),
         },
-    );
+    )
+    .expect("a CNN builds");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let report = serde_json::json!({
         "batch": BATCH,

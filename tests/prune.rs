@@ -192,8 +192,11 @@ fn one_shot_pruning_of_a_trained_run_and_the_compact_file_round_trip() {
         let saved = plasticity::train::load_model_file(plasticity::models::MlpConfig { hidden: vec![64], ..Default::default() }.init(&device), &out.join("model.bpk")).unwrap();
         let x = Tensor::<2>::from_data(TensorData::new((0..8 * 784).map(|i| ((i * 37 % 101) as f32) / 50.0 - 1.0).collect::<Vec<_>>(), [8, 784]), &device);
         use plasticity::core::PlasticModel;
-        let (a, b) = (plasticity::core::host_values(from_sparse.forward(x.clone())), plasticity::core::host_values(saved.forward(x)));
+        let (a, b) = (plasticity::core::host_values(from_sparse.forward(x.clone())), plasticity::core::host_values(saved.forward(x.clone())));
         assert_eq!(a, b, "identical outputs");
+        // pruned.bpk loads into the plain model (no [prune]) and computes the same.
+        let folded = plasticity::train::load_model_file(plasticity::models::MlpConfig { hidden: vec![64], ..Default::default() }.init(&device), &out.join("export/pruned.bpk")).unwrap();
+        assert_eq!(plasticity::core::host_values(folded.forward(x)), a, "pruned.bpk computes the same");
         let dense = std::fs::metadata(out.join("export/pruned.bpk")).unwrap().len();
         let compact = std::fs::metadata(&sparse).unwrap().len();
         // 5,082 of 50,816 weights kept: a bitmask (6,352 bytes) and their values, against 4 bytes each.
