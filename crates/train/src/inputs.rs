@@ -70,16 +70,26 @@ fn review_splits(config: &RunConfig) -> Result<(TokenSet, TokenSet, TokenSet)> {
         train = picked;
     }
     let tokenizer = WordPiece::from_file(&model.pretrained.join("tokenizer.json"))?;
-    let set = |indices: &[usize]| -> Result<TokenSet> {
-        let ids = indices.iter().map(|&i| tokenizer.encode(&rows[i].text, d.max_length)).collect::<std::result::Result<Vec<_>, _>>()?;
+    // Evaluation sets are ordered by length (their metrics do not depend on the order), so each
+    // evaluation batch pads little; training batches come in the loader's shuffled order, each
+    // padded to its longest review.
+    let set = |indices: &[usize], by_length: bool| -> Result<TokenSet> {
+        let mut examples = indices
+            .iter()
+            .map(|&i| Ok((tokenizer.encode(&rows[i].text, d.max_length)?, rows[i].label)))
+            .collect::<Result<Vec<_>>>()?;
+        if by_length {
+            examples.sort_by_key(|(ids, _)| ids.len());
+        }
+        let (ids, labels) = examples.into_iter().unzip();
         Ok(TokenSet {
             ids,
-            labels: indices.iter().map(|&i| rows[i].label).collect(),
+            labels,
             pad: tokenizer.pad_id(),
             num_classes: 2,
         })
     };
-    Ok((set(&train)?, set(&splits.valid)?, set(&splits.test)?))
+    Ok((set(&train, false)?, set(&splits.valid, true)?, set(&splits.test, true)?))
 }
 
 impl RunInput for Tokens {
