@@ -570,3 +570,12 @@ fn prune_errors_are_one_line_and_a_trained_run_prunes_and_exports() {
     let size = |name: &str| std::fs::metadata(out_dir.join("export").join(name)).unwrap().len();
     assert!(size("pruned.sparse") * 4 < size("pruned.bpk"), "the compact file is over 4× smaller at 90 %");
 }
+
+/// A `[model] kind = "bert"` whose checkpoint directory is missing: one line naming the file once.
+#[test]
+fn missing_pretrained_checkpoint_is_one_line_naming_the_file() {
+    let dir = temp("bert-missing");
+    let out = train_small(&dir.join("run"), &["--set", "data.dataset=\"movie-reviews\"", "--set", "model={kind=\"bert\", pretrained=\"/nonexistent/minilm\"}"]);
+    assert_one_line_error(&out, &["model.pretrained", "/nonexistent/minilm/config.json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).matches("config.json").count(), 1, "the cause is not repeated");
+}

@@ -11,9 +11,15 @@ use std::path::PathBuf;
 pub enum ModelError {
     #[error("model.{key}: {message}")]
     Invalid { key: &'static str, message: String },
-    /// A pretrained checkpoint that cannot be loaded (the error names the file).
+    /// A pretrained checkpoint that cannot be loaded (the message names the file).
     #[error("model.pretrained: {0}")]
-    Pretrained(#[from] crate::bert::BertError),
+    Pretrained(String),
+}
+
+impl From<crate::bert::BertError> for ModelError {
+    fn from(e: crate::bert::BertError) -> Self {
+        Self::Pretrained(e.to_string())
+    }
 }
 
 /// `kind = "bert"`: a pretrained BERT encoder (a Hugging Face checkpoint directory: config.json,
