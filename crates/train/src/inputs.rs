@@ -8,7 +8,7 @@ use crate::datasets::{load_raw, prepare_test};
 use crate::error::{Result, TrainError};
 use burn::tensor::Tensor;
 use plasticity_core::{Examples, Input, TaskData, Tokens};
-use plasticity_data::text::{Source, TokenSet, WordPiece, read_reviews, stratified_splits};
+use plasticity_data::text::{Review, Source, TokenSet, WordPiece, read_reviews, stratified_splits};
 use plasticity_data::{mix, permutation};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,9 +35,18 @@ impl RunInput for Tensor<2> {
 /// Stream of the seed that draws the training subset of the reviews.
 const STREAM_TEXT_SUBSET: u64 = 0x5445_5854;
 
-/// The reviews of `[data]`, split (stratified by label, seeded) and tokenized with the
-/// checkpoint's tokenizer: `(train, valid, test)`.
-fn review_splits(config: &RunConfig) -> Result<(TokenSet, TokenSet, TokenSet)> {
+/// The reviews of `[data]`, split (stratified by label, seeded), with the checkpoint's
+/// tokenizer; each split is tokenized when asked for ([`Reviews::tokenized`]).
+struct Reviews {
+    rows: Vec<Review>,
+    tokenizer: WordPiece,
+    max_length: usize,
+    train: Vec<usize>,
+    valid: Vec<usize>,
+    test: Vec<usize>,
+}
+
+fn review_splits(config: &RunConfig) -> Result<Reviews> {
     let d = &config.data;
     if d.dataset != Dataset::MovieReviews {
         return Err(TrainError::config("data.dataset", "a token model reads dataset = \"movie-reviews\""));
@@ -70,13 +79,25 @@ fn review_splits(config: &RunConfig) -> Result<(TokenSet, TokenSet, TokenSet)> {
         train = picked;
     }
     let tokenizer = WordPiece::from_file(&model.pretrained.join("tokenizer.json"))?;
-    // Evaluation sets are ordered by length (their metrics do not depend on the order), so each
-    // evaluation batch pads little; training batches come in the loader's shuffled order, each
-    // padded to its longest review.
-    let set = |indices: &[usize], by_length: bool| -> Result<TokenSet> {
+    Ok(Reviews {
+        rows,
+        tokenizer,
+        max_length: d.max_length,
+        train,
+        valid: splits.valid,
+        test: splits.test,
+    })
+}
+
+impl Reviews {
+    /// The reviews at `indices`, tokenized. Evaluation sets are ordered by length
+    /// (`by_length`: their metrics do not depend on the order, and each evaluation batch pads
+    /// little); training batches come in the loader's shuffled order, each padded to its
+    /// longest review.
+    fn tokenized(&self, indices: &[usize], by_length: bool) -> Result<TokenSet> {
         let mut examples = indices
             .iter()
-            .map(|&i| Ok((tokenizer.encode(&rows[i].text, d.max_length)?, rows[i].label)))
+            .map(|&i| Ok((self.tokenizer.encode(&self.rows[i].text, self.max_length)?, self.rows[i].label)))
             .collect::<Result<Vec<_>>>()?;
         if by_length {
             examples.sort_by_key(|(ids, _)| ids.len());
@@ -85,24 +106,24 @@ fn review_splits(config: &RunConfig) -> Result<(TokenSet, TokenSet, TokenSet)> {
         Ok(TokenSet {
             ids,
             labels,
-            pad: tokenizer.pad_id(),
+            pad: self.tokenizer.pad_id(),
             num_classes: 2,
         })
-    };
-    Ok((set(&train, false)?, set(&splits.valid, true)?, set(&splits.test, true)?))
+    }
 }
 
 impl RunInput for Tokens {
     fn task_data(config: &RunConfig) -> Result<TaskData<Self>> {
-        let (train, valid, test) = review_splits(config)?;
+        let r = review_splits(config)?;
         Ok(TaskData {
-            train: Arc::new(train),
-            valid: Arc::new(valid),
-            test: Arc::new(test),
+            train: Arc::new(r.tokenized(&r.train, false)?),
+            valid: Arc::new(r.tokenized(&r.valid, true)?),
+            test: Arc::new(r.tokenized(&r.test, true)?),
         })
     }
 
     fn test_set(config: &RunConfig) -> Result<Examples<Self>> {
-        Ok(Arc::new(review_splits(config)?.2))
+        let r = review_splits(config)?;
+        Ok(Arc::new(r.tokenized(&r.test, true)?))
     }
 }
