@@ -70,8 +70,15 @@ impl Reparameterizer for Attach<'_> {
     }
 }
 
+const REPARAM: &str = <SignedSupermask as burn::module::Reparameterization>::NAME;
+
 fn is_part(p: &ParamInfo, field: &str) -> bool {
-    p.adapter.as_ref().is_some_and(|a| a.name == <SignedSupermask as burn::module::Reparameterization>::NAME && a.field == field)
+    p.adapter.as_ref().is_some_and(|a| a.name == REPARAM && a.field == field)
+}
+
+/// The path of `field` of the supermask on the weight at `weight`.
+fn part_path(weight: &str, field: &str) -> String {
+    format!("{weight}.{REPARAM}.{field}")
 }
 
 impl SupermaskMethod {
@@ -138,7 +145,7 @@ impl<M: PlasticModel> Method<M> for SupermaskMethod {
         for (t, m) in self.targets.iter().zip(&masks) {
             let v: Vec<f32> = m.iter().map(|&k| f32::from(u8::from(k))).collect();
             let n = v.len();
-            values.insert(format!("{}.{}.support", t.path, <SignedSupermask as burn::module::Reparameterization>::NAME), Tensor::<1>::from_data(TensorData::new(v, [n]), task.device));
+            values.insert(part_path(&t.path, "support"), Tensor::<1>::from_data(TensorData::new(v, [n]), task.device));
         }
         Ok(set_params(model, values))
     }
@@ -155,7 +162,7 @@ impl<M: PlasticModel> Method<M> for SupermaskMethod {
                 && let Some(v) = value.and_then(|v| v.flatten())
             {
                 let tau = threshold_for(&host_values(v.clone()), self.config.final_sparsity);
-                let path = format!("{}.{}.threshold", info.adapter.as_ref().map_or("", |a| a.base.as_str()), <SignedSupermask as burn::module::Reparameterization>::NAME);
+                let path = part_path(info.adapter.as_ref().map_or("", |a| a.base.as_str()), "threshold");
                 values.insert(path, Tensor::<1>::from_data(TensorData::new(vec![tau], [1]), &v.device()));
             }
         });
