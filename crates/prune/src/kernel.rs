@@ -247,8 +247,8 @@ impl plasticity_core::Hook for SparseLinears {
         let csr = self.0.get(point)?.as_ref()?;
         let [n, _] = x.dims();
         // `x + 0` is a new tensor that nothing else holds, so reading it moves its buffer out;
-        // reading `x` itself (shared with the caller) copies it, several times over on flex
-        // (0.46 ms against 0.24 ms for a [1000, 784] batch, docs/benchmarks.md). Values are equal.
+        // reading `x` itself (shared with the caller) copies it, several times over on flex.
+        // Values are equal.
         let data = x.clone().add_scalar(0.0).into_data().convert::<f32>();
         let y = match data.as_slice::<f32>() {
             Ok(values) => csr.forward(values, n),
