@@ -50,6 +50,9 @@ enum Command {
     /// adapters in Hugging Face peft format (load with PeftModel.from_pretrained), and a
     /// weight-norm model with torch.nn.utils.parametrizations names (weight_norm.safetensors).
     Export(ExportArgs),
+    /// Write the sentence embeddings of a finished text run (the pooled encoder output its head
+    /// reads) for the lines of a text file, as JSON.
+    Embed(EmbedArgs),
     /// Prune a finished run one-shot (magnitude, SNIP or SynFlow on its trained weights) into a
     /// new run directory, fine-tuning with the mask fixed for --finetune-epochs.
     Prune(PruneArgs),
@@ -143,6 +146,23 @@ struct ExportArgs {
 
 #[derive(Args)]
 #[command(after_help = "Examples:
+  plasticity embed --run runs/minilm-lora --texts sentences.txt --out embeddings.json
+
+Each line of the file is one text (empty lines too); the JSON holds `texts` and `embeddings`
+(one row of floats per text, in order).")]
+struct EmbedArgs {
+    #[command(flatten)]
+    run: EvalArgs,
+    /// A UTF-8 text file, one text per line.
+    #[arg(long, value_name = "FILE")]
+    texts: PathBuf,
+    /// Where to write the JSON (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:
   plasticity prune --run runs/mnist-mlp --method magnitude --sparsity 0.9 --finetune-epochs 5
   plasticity prune --run runs/mnist-mlp --method synflow --sparsity 0.98 --out runs/mlp-synflow-98
 
@@ -211,6 +231,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => inspect(args),
         Command::Merge(args) => merge(args),
         Command::Export(args) => export(args),
+        Command::Embed(args) => embed(args),
         Command::Prune(args) => prune(args, quiet),
         Command::Data(cmd) => data(cmd),
     }
@@ -362,6 +383,22 @@ fn export(args: ExportArgs) -> Result<()> {
     for path in plasticity_train::commands::export_run(&args.run.run, &config, &out)? {
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("wrote {} ({bytes} bytes)", path.display());
+    }
+    Ok(())
+}
+
+fn embed(args: EmbedArgs) -> Result<()> {
+    let config = run_config(&args.run)?;
+    let text = std::fs::read_to_string(&args.texts).with_context(|| format!("--texts {}", args.texts.display()))?;
+    let texts: Vec<String> = text.lines().map(str::to_string).collect();
+    if texts.is_empty() {
+        bail!("--texts {}: no lines to embed", args.texts.display());
+    }
+    let embeddings = plasticity_train::commands::embed_run(&args.run.run, &config, &texts)?;
+    let json = serde_json::to_string(&serde_json::json!({ "texts": texts, "embeddings": embeddings }))?;
+    match &args.out {
+        Some(path) => plasticity_core::files::write_atomic(path, json.as_bytes()).with_context(|| format!("--out {}", path.display()))?,
+        None => println!("{json}"),
     }
     Ok(())
 }

@@ -87,6 +87,11 @@ pub trait ExampleSet<I: Input>: Send + Sync {
     fn label(&self, index: usize) -> usize;
     /// Number of classes (labels are `< num_classes`).
     fn num_classes(&self) -> usize;
+    /// Length of example `index` when examples differ in length (tokens of a text); `None` for
+    /// fixed-size examples. The training loader groups examples of similar length into batches.
+    fn length(&self, _index: usize) -> Option<usize> {
+        None
+    }
 }
 
 /// A shared example set.

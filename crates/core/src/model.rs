@@ -38,6 +38,13 @@ pub trait PlasticModel: Module + ModuleDisplay + core::fmt::Display + 'static {
         Vec::new()
     }
 
+    /// The `[batch, d]` representation the output head reads (a text encoder's pooled sentence
+    /// embedding), computed with the same hooks as [`forward_hooked`](Self::forward_hooked);
+    /// `None` when the model offers none. `plasticity embed` writes it.
+    fn features(&self, _input: Self::Input, _hooks: &Hooks) -> Option<Tensor<2>> {
+        None
+    }
+
     /// The name the model's original framework gives the parameter at `path` (Hugging Face's
     /// for a pretrained BERT: `attention.self.query.weight`, `LayerNorm.weight`); `inspect`
     /// shows it. Default: the path itself.

@@ -31,7 +31,7 @@ pub use bundled::{BUNDLED_DESCRIPTION, BUNDLED_TEST_COUNT, BUNDLED_TRAIN_COUNT, 
 pub use error::DataError;
 pub use fetch::{MNIST_MD5, MNIST_MIRRORS, describe_mnist_dir, fetch_mnist, uncompressed_md5, verify_mnist_dir};
 pub use idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_file};
-pub use loader::{EpochShuffleLoader, SequentialLoader, make_batch};
+pub use loader::{BUCKET_BATCHES, EpochShuffleLoader, SequentialLoader, make_batch};
 pub use plasticity_core::{Batch, ClassBatch, ExampleSet, Examples};
 pub use mnist::{MNIST_CLASSES, MNIST_FILES, Mnist, Split, find_mnist_file, load_mnist_dir};
 pub use rng::{SplitMix64, mix, permutation};

@@ -58,6 +58,9 @@ fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<(), Da
     Ok(())
 }
 
+/// Batches per window sorted by length when examples differ in length (see [`EpochShuffleLoader`]).
+pub const BUCKET_BATCHES: usize = 50;
+
 /// Shuffling training loader whose order is a pure function of `(seed, epoch)`.
 ///
 /// Every call of [`DataLoader::iter`] yields one epoch. Epoch `e` (starting at `first_epoch`
@@ -67,6 +70,14 @@ fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<(), Da
 /// uninterrupted run would. Burn's own `DataLoaderBuilder::shuffle` cannot do this: its RNG
 /// state advances with each epoch and is not checkpointed, so a resumed run gets a different
 /// order.
+///
+/// **Length bucketing.** When the set's examples differ in length ([`ExampleSet::length`], token
+/// sequences), batches are padded to their longest example, so the epoch order is bucketed as
+/// torchtext's `BucketIterator` does: the shuffled order is cut into windows of
+/// [`BUCKET_BATCHES`] batches, each window is sorted by length (stably) and cut into batches, and
+/// the full batches are shuffled (`permutation(full batches, mix(mix(seed, e), 1))`; a partial
+/// batch stays last). Every example is still seen once per epoch, and the order is still a pure function
+/// of `(seed, e)`.
 ///
 /// Clones and [`DataLoader::to_device`] copies share the epoch counter. A
 /// [`DataLoader::slice`] (made by Burn's multi-device strategies, one per device) restricts the
@@ -106,7 +117,20 @@ impl<I: Input> EpochShuffleLoader<I> {
 
     /// The full-dataset visiting order of `epoch` (before any slice restriction).
     pub fn epoch_order(&self, epoch: usize) -> Vec<usize> {
-        permutation(self.set.len(), mix(self.seed, epoch as u64))
+        let mut order = permutation(self.set.len(), mix(self.seed, epoch as u64));
+        if self.set.is_empty() || self.set.length(0).is_none() || self.batch_size == 1 {
+            return order;
+        }
+        let window = BUCKET_BATCHES * self.batch_size;
+        for chunk in order.chunks_mut(window) {
+            chunk.sort_by_key(|&i| self.set.length(i).unwrap_or(0));
+        }
+        // Full batches shuffled; the partial one (from the last window) stays last, where the
+        // batch iterator expects it.
+        let full = order.len() / self.batch_size;
+        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        let shuffled = permutation(full, mix(mix(self.seed, epoch as u64), 1));
+        shuffled.into_iter().chain(full..batches.len()).flat_map(|b| batches[b].iter().copied()).collect()
     }
 
     /// The epoch the next `iter()` call will yield.

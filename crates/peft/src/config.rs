@@ -19,7 +19,8 @@ pub struct PeftConfig {
     pub modules_to_save: Vec<String>,
 }
 
-/// `[peft] method = "taugate" | "miss" | "lora" | "ia3" | "triadapt"` plus that method's options.
+/// `[peft] method = "taugate" | "miss" | "lora" | "ia3" | "triadapt" | "frozen"` plus that method's
+/// options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
 pub enum PeftMethod {
@@ -30,6 +31,8 @@ pub enum PeftMethod {
     Ia3(Ia3Config),
     /// Triangular, rank-growing LoRA; `total_step` defaults to the run's optimizer steps.
     Triadapt(TriAdaptConfig),
+    /// The model frozen whole; only `modules_to_save` train (a linear probe).
+    Frozen(crate::frozen::FrozenConfig),
 }
 
 impl PeftMethod {
@@ -40,6 +43,7 @@ impl PeftMethod {
             Self::Lora(_) => "lora",
             Self::Ia3(_) => "ia3",
             Self::Triadapt(_) => "triadapt",
+            Self::Frozen(_) => "frozen",
         }
     }
 }
@@ -54,6 +58,7 @@ impl PeftConfig {
             PeftMethod::Lora(c) => Box::new(Adapter::new(c.clone(), saved)),
             PeftMethod::Ia3(c) => Box::new(Adapter::new(c.clone(), saved)),
             PeftMethod::Triadapt(c) => Box::new(crate::triadapt::TriAdaptMethod::new(c.clone(), saved)),
+            PeftMethod::Frozen(_) => Box::new(crate::frozen::Frozen::new(saved)),
         }
     }
 }

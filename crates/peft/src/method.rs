@@ -2,7 +2,7 @@
 //! messages that name the method, `modules_to_save` unfrozen after attaching, and the
 //! adapter-only file `adapter.bpk` (a base checkpoint plus this file reproduce the model).
 
-use crate::target::TargetModules;
+use crate::target::{TargetModules, resolve_external};
 use crate::{HfOptions, PeftError};
 use burn::module::{Module, ParamGroup};
 use plasticity_core::files::write_verified;
@@ -47,6 +47,20 @@ pub fn write_group<M: Module>(model: &M, group: ParamGroup, path: &Path) -> Meth
     write_verified(path, &bytes).map_err(|e| MethodError(e.to_string()))
 }
 
+/// Every module with a base `weight` as `(our path, the model's external name)`
+/// ([`PlasticModel::external_name`]: Hugging Face's for a pretrained BERT, ours otherwise).
+pub fn external_modules<M: PlasticModel>(model: &M) -> Vec<(String, String)> {
+    param_infos(model)
+        .into_iter()
+        .filter(|p| p.adapter.is_none() && p.method.is_none())
+        .filter_map(|p| {
+            let module = p.path.strip_suffix(".weight")?.to_string();
+            let external = model.external_name(&p.path).strip_suffix(".weight")?.to_string();
+            Some((module, external))
+        })
+        .collect()
+}
+
 impl From<PeftError> for MethodError {
     fn from(e: PeftError) -> Self {
         MethodError(e.to_string())
@@ -58,8 +72,8 @@ impl From<PeftError> for MethodError {
 pub trait WeightSpace: Clone + Send + 'static {
     /// The method's name in `[peft] method = …`.
     const NAME: &'static str;
-    /// The config's `exclude_modules`, which `modules_to_save` extend.
-    fn exclude_modules(&mut self) -> &mut Option<TargetModules>;
+    /// The config's `target_modules` and `exclude_modules` (which `modules_to_save` extend).
+    fn targets(&mut self) -> (&mut TargetModules, &mut Option<TargetModules>);
     /// Freezes `model` and attaches the adapters (every check first).
     fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError>;
     /// Writes the adapter in Hugging Face peft format into `dir`; `None` when peft cannot load
@@ -67,8 +81,8 @@ pub trait WeightSpace: Clone + Send + 'static {
     fn export_hf<M: Module>(&self, _model: &M, _dir: &Path, _options: &HfOptions) -> Option<Result<(), PeftError>> {
         None
     }
-    /// A hook for training forward passes (LoRA dropout).
-    fn training_hook<M: PlasticModel>(&self, _model: &M) -> Option<Box<dyn Hook>> {
+    /// A hook for the forward passes of `mode` (activation-space LoRA and its dropout).
+    fn hook<M: PlasticModel>(&self, _model: &M, _mode: Mode) -> Option<Box<dyn Hook>> {
         None
     }
 }
@@ -92,17 +106,22 @@ impl<M: PlasticModel, C: WeightSpace> Method<M> for Adapter<C> {
 
     fn attach(&mut self, model: M, _cx: &AttachContext) -> MethodResult<M> {
         let mut config = self.config.clone();
-        let exclude = config.exclude_modules();
+        let (targets, exclude) = config.targets();
         *exclude = crate::saved::exclusion(exclude.as_ref(), &self.saved);
+        // Patterns may name a pretrained model's modules as its checkpoint does.
+        let modules = external_modules(&model);
+        if modules.iter().any(|(ours, external)| ours != external) {
+            *targets = resolve_external(targets, &modules, C::NAME, true).map_err(|e| peft_error(C::NAME, e))?;
+            if let Some(exclude) = exclude.as_mut() {
+                *exclude = resolve_external(exclude, &modules, C::NAME, false).map_err(|e| peft_error(C::NAME, e))?;
+            }
+        }
         let model = config.attach_to(model).map_err(|e| peft_error(C::NAME, e))?;
         attach_saved(model, C::NAME, &self.saved)
     }
 
     fn hooks(&self, model: &M, _modules: &MethodModules, forward: Forward) -> Vec<Box<dyn Hook>> {
-        match forward.mode {
-            Mode::Train => self.config.training_hook(model).into_iter().collect(),
-            Mode::Eval => Vec::new(),
-        }
+        self.config.hook(model, forward.mode).into_iter().collect()
     }
 
     fn artifacts(&self, model: &M, _modules: &MethodModules, cx: &ArtifactContext<M::Input>) -> MethodResult<Option<serde_json::Value>> {
@@ -114,13 +133,9 @@ impl<M: PlasticModel, C: WeightSpace> Method<M> for Adapter<C> {
         let dir = out.join("adapter");
         // Modules under the model's original names (Hugging Face's for a pretrained BERT), so
         // that peft finds them in the original model.
-        let names = param_infos(model)
+        let names = external_modules(model)
             .into_iter()
-            .filter_map(|p| {
-                let module = p.path.strip_suffix(".weight")?.to_string();
-                let external = model.external_name(&p.path).strip_suffix(".weight")?.to_string();
-                (p.adapter.is_none() && external != module).then_some((module, external))
-            })
+            .filter(|(module, external)| module != external)
             .collect();
         let options = HfOptions {
             names,

@@ -125,6 +125,34 @@ impl Selection {
     }
 }
 
+/// `patterns` as the exact module paths they select when every module also has an external name
+/// (a pretrained model's name in its checkpoint: Hugging Face's `encoder.layer.0.attention.self.query`
+/// for our `encoder.layers.0.self_attn.query`): a module is selected when its path or its external
+/// name matches (peft semantics for each). `modules` holds `(path, external name)` pairs.
+/// `all-linear` is returned as it is; with `require_match` (targets, not exclusions) a pattern that
+/// matches neither name is an error listing the external names.
+pub fn resolve_external(
+    patterns: &TargetModules,
+    modules: &[(String, String)],
+    method: &'static str,
+    require_match: bool,
+) -> Result<TargetModules, PeftError> {
+    if patterns.is_all_linear() {
+        return Ok(patterns.clone());
+    }
+    let matcher = patterns.compile(method)?;
+    let hits = |m: &Matcher, (ours, external): &(String, String)| m.matches(ours) || m.matches(external);
+    for pattern in patterns.patterns().into_iter().filter(|_| require_match) {
+        let single = TargetModules::from_pattern_of(patterns, &pattern).compile(method)?;
+        if !modules.iter().any(|m| hits(&single, m)) {
+            let available = modules.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(PeftError::NoMatch { method, pattern, available });
+        }
+    }
+    let selected = modules.iter().filter(|m| hits(&matcher, m)).map(|(ours, _)| ours.clone());
+    Ok(TargetModules::Names(selected.collect()))
+}
+
 /// Select the modules a method adapts and check, before anything is attached, that
 /// * every target pattern (the regex, or each listed name) matches at least one module;
 /// * no selected weight already has a reparameterization (other parameters may);

@@ -54,7 +54,7 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
     let x = Tensor::<2>::random([5, 12], Distribution::Default, &device);
     let mut optim = AdamConfig::new().init();
     for _ in 0..2 {
-        let loss = (model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook(&model))])) - 1.0)
+        let loss = (model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook())])) - 1.0)
             .powi_scalar(2)
             .mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -64,7 +64,7 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
 
     // The hooked forward equals peft's formula with the same two masks, drawn in the same order.
     device.seed(11);
-    let hooked = model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook(&model))]));
+    let hooked = model.forward_hooked(x.clone(), &Hooks::new(vec![Box::new(dropout.hook())]));
     device.seed(11);
     let keep = 0.6;
     let branch = |layer: &Linear, input: Tensor<2>| {

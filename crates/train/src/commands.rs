@@ -108,6 +108,35 @@ pub fn evaluate_run(run: &Path, config: &RunConfig) -> Result<Evaluation> {
     with_run_model(run, config, Eval(config))
 }
 
+/// The `[texts, d]` features ([`PlasticModel::features`]: a text encoder's pooled sentence
+/// embeddings) of `<run>/model.bpk` for `texts`, computed as in evaluation (every method's hooks),
+/// in batches of `train.eval_batch_size`.
+pub fn embed_run(run: &Path, config: &RunConfig, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    struct Embed<'a>(&'a RunConfig, &'a [String]);
+    impl RunModelTask for Embed<'_> {
+        type Output = Vec<Vec<f32>>;
+        fn run<M: PlasticModel>(self, trainee: Trainee<M>, methods: Methods<M>, device: &Device) -> Result<Vec<Vec<f32>>>
+        where
+            M::Input: RunInput,
+        {
+            let set = M::Input::from_texts(self.0, self.1)?;
+            let indices: Vec<usize> = (0..set.len()).collect();
+            let mut rows = Vec::with_capacity(set.len());
+            for chunk in indices.chunks(self.0.train.eval_batch_size.max(1)) {
+                let batch = set.batch(chunk, device);
+                let features = methods
+                    .features(&trainee, batch.input, eval_forward(0))
+                    .ok_or_else(|| TrainError::config("model.kind", "this model has no features to embed (a [model] kind = \"bert\" has)"))?;
+                let [_, d] = features.dims();
+                let values = features.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| TrainError::Run(format!("features: {e:?}")))?;
+                rows.extend(values.chunks(d).map(<[f32]>::to_vec));
+            }
+            Ok(rows)
+        }
+    }
+    with_run_model(run, config, Embed(config, texts))
+}
+
 /// The parameter table of the model `config` builds, with its methods attached.
 pub fn inspect(config: &RunConfig) -> Result<String> {
     // On the autodiff device, as for training: trainability is a property of tracked tensors.

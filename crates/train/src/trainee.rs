@@ -126,6 +126,11 @@ impl<M: PlasticModel> Methods<M> {
         trainee.model.forward_hooked(input, &self.hooks(trainee, forward))
     }
 
+    /// `[batch, d]` features of `trainee` ([`PlasticModel::features`]) with every method's hooks.
+    pub fn features(&self, trainee: &Trainee<M>, input: M::Input, forward: Forward) -> Option<Tensor<2>> {
+        trainee.model.features(input, &self.hooks(trainee, forward))
+    }
+
     /// The sum of the methods' loss penalties, if any method adds one.
     pub fn penalty(&self, trainee: &Trainee<M>) -> Option<Tensor<1>> {
         self.list

@@ -111,3 +111,54 @@ fn sequential_loader_is_in_dataset_order() {
     assert!(SequentialLoader::new(ids(7), 0, Device::flex()).is_err());
     assert!(EpochShuffleLoader::new(ids(7), 0, 0, 0, Device::flex()).is_err());
 }
+
+/// Token sequences of varying lengths are bucketed: each epoch still visits every example once in
+/// an order fixed by `(seed, epoch)`, batches hold examples of similar length (padding falls far
+/// below a plain shuffle's), full batches come in shuffled order and the partial one comes last.
+#[test]
+fn token_batches_are_bucketed_by_length() {
+    use crate::text::TokenSet;
+    use plasticity_core::{Batch, Tokens};
+    use crate::BUCKET_BATCHES;
+    let n = 2 * BUCKET_BATCHES * 4 + 3; // two full windows of batch 4, and a partial batch
+    // Lengths 1..=40 scattered over the examples; example i's first token is its id.
+    let lengths: Vec<usize> = (0..n).map(|i| 1 + (i * 7919) % 40).collect();
+    let set: crate::Examples<Tokens> = Arc::new(TokenSet {
+        ids: (0..n).map(|i| std::iter::once(i as u32).chain(std::iter::repeat_n(5, lengths[i] - 1)).collect()).collect(),
+        labels: (0..n).map(|i| (i % 2) as u8).collect(),
+        pad: 0,
+        num_classes: 2,
+    });
+    let device = Device::flex();
+    let loader = EpochShuffleLoader::new(set.clone(), 4, 7, 0, device.clone()).expect("loader");
+    let mut seen = Vec::new();
+    let (mut padded, mut sizes) = (0usize, Vec::new());
+    for batch in loader.iter() {
+        let Batch { input, .. } = batch.expect("in-memory batches never fail");
+        let [b, longest] = input.ids.dims();
+        let ids = input.ids.into_data().try_into_vec_as::<i64>().expect("i64");
+        seen.extend(ids.chunks(longest).map(|row| row[0] as usize));
+        padded += b * longest;
+        sizes.push(b);
+    }
+    assert_eq!(seen, loader.epoch_order(0));
+    assert_eq!(sizes.last(), Some(&3));
+    assert!(sizes[..sizes.len() - 1].iter().all(|&b| b == 4));
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..n).collect::<Vec<_>>());
+    // A plain shuffle of the same examples, padded per batch, for comparison.
+    let plain: usize = permutation(n, mix(7, 0))
+        .chunks(4)
+        .map(|c| c.len() * c.iter().map(|&i| lengths[i]).max().unwrap())
+        .sum();
+    let real: usize = lengths.iter().sum();
+    assert!(padded - real < (plain - real) / 4, "bucketed {padded} vs plain {plain} (real {real})");
+    // Batches are not in length order across the epoch (they were shuffled).
+    let firsts: Vec<usize> = seen.chunks(4).map(|c| lengths[c[0]]).collect();
+    assert!(firsts.windows(2).any(|w| w[0] > w[1]) && firsts.windows(2).any(|w| w[0] < w[1]));
+    // Pure function of (seed, epoch): a second loader gives the same order; another epoch differs.
+    let again = EpochShuffleLoader::new(set, 4, 7, 0, device).expect("loader");
+    assert_eq!(again.epoch_order(0), seen);
+    assert_ne!(again.epoch_order(1), seen);
+}

@@ -55,4 +55,8 @@ impl ExampleSet<Tokens> for TokenSet {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+
+    fn length(&self, index: usize) -> Option<usize> {
+        Some(self.ids[index].len())
+    }
 }

@@ -62,6 +62,11 @@ impl PlasticModel for BertClassifier {
         hooks.linear(self.encoder.layer.len() * LINEARS_PER_LAYER, &self.classifier, pooled)
     }
 
+    /// The pooled encoder output (mean or CLS, as configured): `[b, hidden]`.
+    fn features(&self, input: Tokens, hooks: &Hooks) -> Option<Tensor<2>> {
+        Some(self.pooled(input, hooks))
+    }
+
     fn linear_points(&self) -> Vec<String> {
         let mut points = self.encoder.linear_points();
         points.push("classifier".into());

@@ -114,8 +114,8 @@ impl AdapterFactory for Ia3Factory {
 /// peft cannot load our IA3 files (peft also scales the bias), so `export` writes the merged base.
 impl WeightSpace for Ia3Config {
     const NAME: &'static str = "ia3";
-    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
-        &mut self.exclude_modules
+    fn targets(&mut self) -> (&mut TargetModules, &mut Option<TargetModules>) {
+        (&mut self.target_modules, &mut self.exclude_modules)
     }
     fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
         self.apply(model)

@@ -49,11 +49,22 @@ pub struct LoraConfig {
     /// target patterns (`apply`) it is an error.
     #[serde(default)]
     pub dropout: f64,
+    /// Compute adapted layers that are a model's linear points as `x·W + b + s·(x·A)·B`
+    /// ([`ActivationLora`](super::ActivationLora), peft's form: no weight-shaped gradient) instead
+    /// of `x·(W + s·A·B) + b` (Burn's materialized weight). Default true; same function, same
+    /// files. `false` is kept for comparison; training forwards with `dropout > 0` always use the
+    /// activation-space form.
+    #[serde(default = "default_true")]
+    pub activation_space: bool,
     /// Which modules to adapt (peft semantics, see [`TargetModules`]).
     pub target_modules: TargetModules,
     /// Modules never adapted; checked first.
     #[serde(default)]
     pub exclude_modules: Option<TargetModules>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_r() -> usize {
@@ -73,6 +84,7 @@ impl LoraConfig {
             use_rslora: false,
             init: LoraInit::Peft,
             dropout: 0.0,
+            activation_space: true,
             target_modules,
             exclude_modules: None,
         }

@@ -1,10 +1,10 @@
 //! LoRA (Hu et al. 2021; peft `tuners/lora`), peft.md §4.1, on Burn's built-in `LoraAdapter`.
 
+mod activation;
 mod config;
-mod dropout;
 
+pub use activation::{ActivationLora, LoraDropout};
 pub use config::{LoraConfig, LoraInit};
-pub use dropout::{LoraDropout, LoraDropoutHook};
 
 use crate::adapter::{AdapterFactory, attach};
 use crate::method::WeightSpace;
@@ -12,7 +12,7 @@ use crate::target::{Selection, TargetModules, select_targets};
 use crate::{HfOptions, PeftError};
 use burn::module::{Lora, LoraAdapter, Module, Param};
 use burn::tensor::{Device, Distribution, Tensor};
-use plasticity_core::{Hook, PlasticModel};
+use plasticity_core::{Hook, Mode, PlasticModel};
 use std::path::Path;
 
 const METHOD: &str = "LoRA";
@@ -121,8 +121,8 @@ pub fn unmerge_lora(merged: Tensor<2>, adapter: &LoraAdapter) -> Tensor<2> {
 
 impl WeightSpace for LoraConfig {
     const NAME: &'static str = "lora";
-    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
-        &mut self.exclude_modules
+    fn targets(&mut self) -> (&mut TargetModules, &mut Option<TargetModules>) {
+        (&mut self.target_modules, &mut self.exclude_modules)
     }
     fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
         Ok(self.apply_plastic(model)?.0)
@@ -130,8 +130,14 @@ impl WeightSpace for LoraConfig {
     fn export_hf<M: Module>(&self, model: &M, dir: &Path, options: &HfOptions) -> Option<Result<(), PeftError>> {
         Some(crate::hf::export_lora_with(model, self, dir, options))
     }
-    /// peft's `dropout(x)·A·B·s` on the adapter branch, in training forwards only.
-    fn training_hook<M: PlasticModel>(&self, model: &M) -> Option<Box<dyn Hook>> {
-        LoraDropout::of(self).map(|d| Box::new(d.hook(model)) as Box<dyn Hook>)
+    /// Activation-space LoRA at the linear points (unless `activation_space = false`), with
+    /// peft's dropout on the branch in training forwards (which always computes it there).
+    fn hook<M: PlasticModel>(&self, _model: &M, mode: Mode) -> Option<Box<dyn Hook>> {
+        let dropout = match (mode, LoraDropout::of(self)) {
+            (Mode::Train, Some(dropout)) => dropout.p,
+            _ if self.activation_space => 0.0,
+            _ => return None,
+        };
+        Some(Box::new(ActivationLora { dropout }))
     }
 }

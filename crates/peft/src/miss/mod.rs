@@ -107,8 +107,8 @@ impl AdapterFactory for BatFactory {
 
 impl WeightSpace for MissConfig {
     const NAME: &'static str = "miss";
-    fn exclude_modules(&mut self) -> &mut Option<TargetModules> {
-        &mut self.exclude_modules
+    fn targets(&mut self) -> (&mut TargetModules, &mut Option<TargetModules>) {
+        (&mut self.target_modules, &mut self.exclude_modules)
     }
     fn attach_to<M: PlasticModel>(&self, model: M) -> Result<M, PeftError> {
         self.apply(model)
