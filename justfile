@@ -24,3 +24,15 @@ wgpu-smoke:
 # Full MNIST MLP experiment (writes experiments/mnist-mlp/results.json).
 mnist-mlp:
     cargo run --release -p plasticity-cli -- train configs/mnist-mlp.toml --data-dir ${PLASTICITY_DATA:-../shared/data} --output-dir experiments/mnist-mlp/run
+
+# MiniLM training step: plasticity (full FT, frozen, LoRA) against PyTorch + peft; writes docs/benchmarks.md.
+bench-bert:
+    bash scripts/bench_bert.sh
+
+# The peft round trip on MiniLM: a headless LoRA adapter loaded by PeftModel on transformers' BertModel.
+bert-peft-check:
+    bash scripts/check_bert_adapter.sh
+
+# The MiniLM sentiment experiment (frozen encoder, full FT, LoRA, TauGate): results.md, results.json.
+minilm-sentiment:
+    bash experiments/minilm-sentiment/run.sh

@@ -38,8 +38,9 @@ use plasticity::burn::tensor::{Device, Tensor};
 use plasticity::data::ClassBatch;
 use plasticity::models::{Mlp, PlasticModel};
 use plasticity::peft::triadapt::{TriAdaptConfig, orthogonality_penalty};
+use plasticity::core::Hooks;
 use plasticity::peft::{
-    GateSet, Ia3Config, LoraConfig, MissConfig, MissVariant, TargetModules, TauGateConfig,
+    ActivationLora, GateSet, Ia3Config, LoraConfig, MissConfig, MissVariant, TargetModules, TauGateConfig,
 };
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -82,7 +83,7 @@ const METHODS: &[Method] = &[
         name: "lora",
         kind: Kind::Lora,
         targets: ALL_LAYERS,
-        about: "LoRA r=8, alpha 8, peft init",
+        about: "LoRA r=8, alpha 8, peft init, computed in activation space (x·W + s·(x·A)·B)",
     },
     Method {
         name: "miss-bone",
@@ -175,12 +176,13 @@ fn names(targets: &[&str]) -> TargetModules {
 }
 
 /// What one method trains: the (possibly adapted) model, TauGate's gates, TriAdaptLoRA's
-/// penalty weight.
+/// penalty weight, and whether LoRA is computed in activation space (as training does).
 #[derive(Clone)]
 struct Subject {
     model: Mlp,
     gates: Option<GateSet>,
     orth: Option<f64>,
+    activation_lora: bool,
 }
 
 impl Subject {
@@ -193,10 +195,15 @@ impl Subject {
             model,
             gates: None,
             orth: None,
+            activation_lora: false,
         };
         match method.kind {
             Kind::Full => plain(model),
-            Kind::Lora => plain(adapted(LoraConfig::new(t).with_r(8).apply(model))),
+            // As `[peft] method = "lora"` trains and evaluates: x·W + s·(x·A)·B at the linear points.
+            Kind::Lora => Self {
+                activation_lora: true,
+                ..plain(adapted(LoraConfig::new(t).with_r(8).apply(model)))
+            },
             Kind::MissBone => plain(adapted(
                 MissConfig::new(t)
                     .with_r(8)
@@ -211,6 +218,7 @@ impl Subject {
                 model: adapted(TriAdaptConfig::new(t).with_init_rank(1).apply(model)),
                 gates: None,
                 orth: Some(ORTH_REG_WEIGHT),
+                activation_lora: false,
             },
             Kind::TauGate => {
                 let gates = TauGateConfig::default().init_for(&model, device).expect("TauGate init");
@@ -218,6 +226,7 @@ impl Subject {
                     model: model.no_grad(),
                     gates: Some(gates),
                     orth: None,
+                    activation_lora: false,
                 }
             }
         }
@@ -236,6 +245,7 @@ impl Subject {
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match &self.gates {
             Some(g) => self.model.forward_hooked(x, &g.hooks()),
+            None if self.activation_lora => self.model.forward_hooked(x, &Hooks::new(vec![Box::new(ActivationLora::default())])),
             None => self.model.forward(x),
         }
     }
@@ -246,6 +256,7 @@ impl Subject {
             model: self.model.valid(),
             gates: self.gates.as_ref().map(|g| g.valid()),
             orth: self.orth,
+            activation_lora: self.activation_lora,
         }
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # wgpu smoke training: the same short run on flex and on wgpu must give the same losses within a
-# tolerance (tests/wgpu_smoke.rs). On a CPU-only machine wgpu runs on Mesa's lavapipe software
+# tolerance, and the pretrained MiniLM encoder's forward on wgpu must match flex's within 1e-3
+# (tests/wgpu_smoke.rs; the second needs ../shared/data/text). On a CPU-only machine wgpu runs on Mesa's lavapipe software
 # Vulkan (Debian package mesa-vulkan-drivers); without it wgpu falls back to OpenGL and can panic.
 # Records the last result, with date and commit, in docs/backends.md.
 set -euo pipefail
@@ -14,7 +15,7 @@ start=$(date +%s)
 status=passed
 cargo test --features wgpu --test wgpu_smoke -- --nocapture 2>&1 | tee "$log" || status=failed
 secs=$(( $(date +%s) - start ))
-result=$(grep -E '^(epoch|test accuracy)' "$log" | sed 's/^/    /' || true)
+result=$(grep -E '^(epoch|test accuracy|bert forward)' "$log" | sed 's/^/    /' || true)
 adapter=$(vulkaninfo --summary 2>/dev/null | grep -m1 deviceName | sed 's/.*= //' || echo "unknown (vulkaninfo not installed)")
 python3 - "$status" "$secs" "$adapter" "$result" <<'PY'
 import sys, datetime, subprocess, re

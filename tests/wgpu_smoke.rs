@@ -71,3 +71,40 @@ fn wgpu_matches_flex() {
     println!("test accuracy: flex {fa:.4} wgpu {wa:.4}");
     assert!((fa - wa).abs() < 0.01);
 }
+
+/// Largest absolute difference allowed between flex's and wgpu's mean-pooled MiniLM embeddings
+/// (entries of magnitude up to about 1): the two backends' float arithmetic differs (kernels,
+/// reduction order, lavapipe's math), so not bit for bit, but a real bug (a wrong layout, a
+/// missing mask) moves entries by 1e-2 or more.
+const BERT_TOLERANCE: f32 = 1e-3;
+
+/// The pretrained encoder's forward on wgpu against flex: all-MiniLM-L6-v2 (../shared/data/text)
+/// on the four reference sentences, padded to the longest, with the attention mask.
+#[test]
+fn bert_encoder_forward_matches_flex() {
+    use plasticity::burn::tensor::{Int, Tensor, TensorData};
+    use plasticity::core::Hooks;
+    use plasticity::models::bert::{BertModel, load_pretrained};
+    let data = std::env::var_os("PLASTICITY_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| "../shared/data".into());
+    let dir = data.join("text");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference/minilm_reference.json")).expect("reference")).expect("json");
+    let ids: Vec<Vec<i64>> = serde_json::from_value(reference["input_ids"].clone()).expect("ids");
+    let mask: Vec<Vec<f32>> = serde_json::from_value(reference["attention_mask"].clone()).expect("mask");
+    let (b, s) = (ids.len(), ids[0].len());
+    let pooled = |device: &Device| -> Vec<f32> {
+        let (_, model) = load_pretrained(&dir.join("all-MiniLM-L6-v2"), device).expect("MiniLM");
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids.concat(), [b, s]), device);
+        let mask = Tensor::<2>::from_data(TensorData::new(mask.concat(), [b, s]), device);
+        let hidden = model.encode(ids, &mask, &Hooks::none());
+        BertModel::mean_pool(hidden, &mask).into_data().convert::<f32>().try_into_vec::<f32>().expect("f32")
+    };
+    let flex = pooled(&Device::flex());
+    let wgpu_device = plasticity::train::device::parse_device("wgpu").and_then(|d| d.open()).expect("wgpu device");
+    let wgpu = pooled(&wgpu_device);
+    let max_diff = flex.iter().zip(&wgpu).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    let largest = flex.iter().fold(0f32, |m, a| m.max(a.abs()));
+    println!("bert forward: {} pooled values, largest |value| {largest:.4}, max |flex - wgpu| {max_diff:.3e}", flex.len());
+    assert_eq!(flex.len(), wgpu.len());
+    assert!(max_diff <= BERT_TOLERANCE, "flex and wgpu differ by {max_diff}");
+}

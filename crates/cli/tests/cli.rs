@@ -579,3 +579,72 @@ fn missing_pretrained_checkpoint_is_one_line_naming_the_file() {
     assert_one_line_error(&out, &["model.pretrained", "/nonexistent/minilm/config.json"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("config.json").count(), 1, "the cause is not repeated");
 }
+
+fn shared_text() -> PathBuf {
+    let dir = std::env::var_os("PLASTICITY_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/data"))
+        .join("text");
+    assert!(dir.is_dir(), "text data missing at {} (set PLASTICITY_DATA)", dir.display());
+    dir
+}
+
+/// MiniLM with LoRA r 4 on query/value (Hugging Face names) and the head in modules_to_save, on a
+/// few short reviews: train, `eval` gives results.json's test accuracy, `export` writes the adapter
+/// under Hugging Face's module names, `embed` writes one 384-d row per line, and an image run
+/// refuses `embed` in one line.
+#[test]
+#[ignore = "needs ../shared/data/text (all-MiniLM-L6-v2, movie_reviews.csv.gz); run with `cargo test --workspace -- --include-ignored`"]
+fn minilm_lora_run_trains_evaluates_exports_and_embeds() {
+    let text = shared_text();
+    let dir = temp("minilm");
+    let run = dir.join("run");
+    let out = bin()
+        .args(["-q", "train"])
+        .arg(repo("configs/minilm-sentiment.toml"))
+        .arg("--data-dir")
+        .arg(text.parent().unwrap())
+        .args(["--set", &format!("model.pretrained=\"{}\"", text.join("all-MiniLM-L6-v2").display())])
+        .args(["--set", "data.source=\"rotten_tomatoes\"", "--set", "data.train_subset=48", "--set", "data.valid_size=16"])
+        .args(["--set", "data.test_size=32", "--set", "data.max_length=24", "--set", "optimizer.lr=1e-3"])
+        .args(["--set", r#"peft={method="lora", r=4, target_modules='encoder\.layer\.\d+\.attention\.self\.(query|value)', modules_to_save=["classifier"]}"#])
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let res = results(&run);
+    // 6 layers × 2 modules × r·(384 + 384), and the head's 384·2 + 2.
+    assert_eq!(res["parameters"]["trainable"].as_u64(), Some(6 * 2 * 4 * 768 + 770));
+    assert!(res["peak_memory_bytes"].as_u64().unwrap() > 50 << 20, "VmHWM holds at least the model");
+    let eval = bin().args(["eval", "--run"]).arg(&run).output().unwrap();
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(eval["accuracy"], res["test"]["accuracy"]);
+    assert_eq!(eval["examples"].as_u64(), Some(32));
+
+    let exported = bin().args(["export", "--run"]).arg(&run).output().unwrap();
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("export/adapter/adapter_config.json")).unwrap()).unwrap();
+    let targets = config["target_modules"].as_array().unwrap();
+    assert_eq!(targets.len(), 12);
+    assert_eq!(targets[0], "encoder.layer.0.attention.self.query");
+
+    let texts = dir.join("texts.txt");
+    std::fs::write(&texts, "A man is eating food.\nAn unexpectedly tender, funny and beautifully acted film.\n").unwrap();
+    let embedded = bin().args(["embed", "--run"]).arg(&run).arg("--texts").arg(&texts).output().unwrap();
+    assert!(embedded.status.success(), "{}", String::from_utf8_lossy(&embedded.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&embedded.stdout).unwrap();
+    let rows = json["embeddings"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.as_array().unwrap().len() == 384));
+    assert_ne!(rows[0], rows[1]);
+
+    // An image run has nothing to embed: one line.
+    let image = dir.join("image");
+    let ok = train_small(&image, &["--set", "train.epochs=1"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let refused = bin().args(["embed", "--run"]).arg(&image).arg("--texts").arg(&texts).output().unwrap();
+    assert_one_line_error(&refused, &["model.kind", "embed"]);
+}
