@@ -15,7 +15,9 @@
 //! to `target/bench/bert_batch.json` so that `bench/torch_bert_step.py` times PyTorch + peft on
 //! the same ids (scripts/bench_bert.sh runs both and writes docs/benchmarks.md's section).
 //! Warm-up steps first, then the median of `repeats` timed runs of `steps` steps, the modes
-//! round-robin repeat by repeat so that ratios compare runs under the same load.
+//! round-robin repeat by repeat so that ratios compare runs under the same load; then `steps`
+//! more steps per mode with a sync after each phase (forward + loss, backward, gradients +
+//! AdamW) for the breakdown.
 //!
 //! Options (after `--`): `--steps N` (default 3), `--warmup N` (2), `--repeats N` (5),
 //! `--pretrained DIR` (default `$PLASTICITY_DATA/text/all-MiniLM-L6-v2`, else
@@ -133,15 +135,21 @@ fn trainee(name: &'static str, base: &BertClassifier, device: &Device) -> Traine
     }
 }
 
-fn step(t: &mut Trainee, input: &Tokens, targets: &Tensor<1, Int>, device: &Device) {
+/// One optimizer step; `mark(k)` after phase k (0: forward + loss, 1: backward, 2: gradients
+/// gathered and the optimizer's update).
+fn step(t: &mut Trainee, input: &Tokens, targets: &Tensor<1, Int>, device: &Device, mark: &mut dyn FnMut(usize)) {
     let hooks: Vec<Box<dyn Hook>> = match t.activation_space {
         true => vec![Box::new(ActivationLora::default())],
         false => Vec::new(),
     };
     let logits = t.model.forward_hooked(input.clone(), &Hooks::new(hooks));
     let loss = CrossEntropyLossConfig::new().init(device).forward(logits, targets.clone());
-    let grads = GradientsParams::from_grads(loss.backward(), &t.model);
+    mark(0);
+    let grads = loss.backward();
+    mark(1);
+    let grads = GradientsParams::from_grads(grads, &t.model);
     t.model = t.optim.step(t.lr, t.model.clone(), grads);
+    mark(2);
 }
 
 fn main() {
@@ -165,7 +173,7 @@ fn main() {
     let mut trainees: Vec<Trainee> = MODES.iter().map(|m| trainee(m, &base, &device)).collect();
     for t in trainees.iter_mut() {
         for _ in 0..o.warmup {
-            step(t, &input, &targets, &device);
+            step(t, &input, &targets, &device, &mut |_| {});
         }
         device.sync();
     }
@@ -174,17 +182,30 @@ fn main() {
         for (t, times) in trainees.iter_mut().zip(times.iter_mut()) {
             let start = Instant::now();
             for _ in 0..o.steps {
-                step(t, &input, &targets, &device);
+                step(t, &input, &targets, &device, &mut |_| {});
             }
             device.sync();
             times.push(start.elapsed().as_secs_f64() / o.steps as f64);
+        }
+    }
+    // Where the time goes: each phase followed by a sync, `steps` steps per mode.
+    let mut phases = vec![[0.0f64; 3]; trainees.len()];
+    for (t, phases) in trainees.iter_mut().zip(phases.iter_mut()) {
+        for _ in 0..o.steps {
+            let mut last = Instant::now();
+            step(t, &input, &targets, &device, &mut |k| {
+                device.sync();
+                phases[k] += last.elapsed().as_secs_f64() / o.steps as f64;
+                last = Instant::now();
+            });
         }
     }
     let full = median(&times[0]);
     let rows: Vec<_> = trainees
         .iter()
         .zip(&times)
-        .map(|(t, times)| {
+        .zip(&phases)
+        .map(|((t, times), phases)| {
             let s = median(times);
             json!({
                 "mode": t.name,
@@ -193,6 +214,7 @@ fn main() {
                 "slowest_repeat": times.iter().copied().fold(0.0, f64::max),
                 "vs_full": s / full,
                 "lr": t.lr,
+                "phases_seconds": {"forward_and_loss": phases[0], "backward": phases[1], "optimizer": phases[2]},
             })
         })
         .collect();

@@ -41,6 +41,11 @@ for mode, r in o.items():
         f"| {about.get(mode, mode)} | {r['trainable_parameters']:,} | {r['seconds_per_step']:.3f} | {r['vs_full']:.2f}× | "
         f"{torch_s} | {torch_ratio} | {vs_torch} |"
     )
+phase_rows = [
+    f"| {about.get(r['mode'], r['mode'])} | {r['phases_seconds']['forward_and_loss']:.3f} | {r['phases_seconds']['backward']:.3f} | "
+    f"{r['phases_seconds']['optimizer']:.3f} |"
+    for r in ours["rows"]
+]
 section = f"""
 ## PEFT on MiniLM: training step against full fine-tuning and against PyTorch + peft
 
@@ -59,6 +64,12 @@ sides, every position real), AdamW, cross-entropy; {ours['warmup']} warm-up step
 | mode | trainable params | plasticity s / step | vs full FT | PyTorch s / step | PyTorch vs full FT | plasticity speed vs PyTorch |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(rows)}
+
+Where plasticity's time goes (seconds per step, a sync after each phase, {ours['steps']} steps per mode):
+
+| mode | forward + loss | backward | gradients + AdamW |
+| --- | ---: | ---: | ---: |
+{chr(10).join(phase_rows)}
 
 "vs full FT" is the mode's step time over full fine-tuning's in the same run (target for LoRA:
 ≤ 0.7×); the last column is PyTorch's step time over plasticity's (above 1 = plasticity faster).

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/../.."
 here=experiments/dopamine-rotated-mnist
 data="${PLASTICITY_DATA:-$(pwd)/../shared/data}"
 seeds="${SEEDS:-1 2 3}"
-cargo build --release -q -p plasticity-cli
-bin=target/release/plasticity
+if [ -z "${PLASTICITY_BIN:-}" ]; then
+  cargo build --release -q -p plasticity-cli
+fi
+bin="${PLASTICITY_BIN:-${CARGO_TARGET_DIR:-target}/release/plasticity}"
 out="$here/runs"
 declare -A methods=(
   [frozen]=''

@@ -23,7 +23,7 @@ declare -A methods=(
   [lora]='peft={method="lora", r=8, alpha=16.0, target_modules=["query", "value"], modules_to_save=["classifier"]}'
   [taugate]='peft={method="taugate", modules_to_save=["classifier"]}'
 )
-declare -A lr=([frozen]=1e-3 [full]=5e-5 [lora]=1e-3 [taugate]=1e-3)
+declare -A lr=([frozen]=1e-3 [full]=5e-5 [lora]=1e-3 [taugate]=1e-2)
 for name in ${METHODS:-frozen full lora taugate}; do
   dir="$here/runs/$name"
   [ -f "$dir/results.json" ] && continue

@@ -21,7 +21,7 @@ pub mod state;
 
 pub use activation::Activation;
 pub use batch::{Batch, ClassBatch, ExampleSet, Examples, Input, TaskData, TokenBatch, Tokens};
-pub use eval::{Evaluation, SplitSums, evaluate, score};
+pub use eval::{Evaluation, SplitSums, batches_in_order, evaluate, score};
 pub use files::FileError;
 pub use hooks::{Hook, Hooks, InsertionPoint, Units};
 pub use method::{

@@ -9,7 +9,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use common::{Snapshot, assert_close, values};
 use plasticity_models::{Activation, Mlp, MlpConfig, PlasticModel};
-use plasticity_peft::taugate::{AnnealConfig, gate_statistics};
+use plasticity_peft::taugate::{AnnealConfig, gate_statistics, gate_statistics_of};
 use plasticity_peft::{GateSet, NeuronGate, PeftError, TauGateConfig};
 
 fn matrix(rows: &[&[f32]], device: &Device) -> Tensor<2> {
@@ -179,6 +179,33 @@ fn statistics_count_active_units_per_layer_and_class() {
         gate_statistics(&mlp, &gates, x, &[0, 1, 3], 3),
         Err(PeftError::Config { key: "labels", .. })
     ));
+    // Over an example set in batches of 2 (a full one and a partial one): the same statistics.
+    let set = Rows(vec![[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]], vec![0, 1, 1]);
+    let batched = gate_statistics_of(&mlp, &gates, &set, 2, &device).expect("valid labels");
+    assert_eq!(batched, stats);
+}
+
+/// Examples of two features with their labels, for the batched statistics.
+struct Rows(Vec<[f32; 2]>, Vec<usize>);
+
+impl plasticity_core::ExampleSet<Tensor<2>> for Rows {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn batch(&self, indices: &[usize], device: &Device) -> plasticity_core::Batch<Tensor<2>> {
+        let rows: Vec<&[f32]> = indices.iter().map(|&i| &self.0[i][..]).collect();
+        let labels: Vec<i64> = indices.iter().map(|&i| self.1[i] as i64).collect();
+        plasticity_core::Batch {
+            input: matrix(&rows, device),
+            targets: Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
+        }
+    }
+    fn label(&self, index: usize) -> usize {
+        self.1[index]
+    }
+    fn num_classes(&self) -> usize {
+        3
+    }
 }
 
 #[test]

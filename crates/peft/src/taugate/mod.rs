@@ -11,4 +11,4 @@ mod stats;
 pub use config::{AnnealConfig, TauGateConfig};
 pub use gate::{GateSet, NeuronGate};
 pub use method::{GATES_FILE, SAVED_FILE, TauGate};
-pub use stats::{GateStatistics, gate_statistics};
+pub use stats::{GateStatistics, gate_statistics, gate_statistics_of};

@@ -2,7 +2,7 @@
 //! (a unit is active when `1[z > τ]·φ(z) > 0`), and neuron attributions (how often each unit is
 //! active on each class), as `taugate.json` and one heatmap PNG per gated layer.
 
-use super::{GateSet, gate_statistics};
+use super::{GateSet, gate_statistics_of};
 use crate::method::peft_error;
 use burn::tensor::Device;
 use plasticity_core::files::write_atomic;
@@ -40,10 +40,7 @@ pub fn report<M: PlasticModel>(
     let soft = evaluate(|x| model.forward_hooked(x, &gates.hooks()), test, batch, device);
     let hard_gates = gates.clone().hardened(true);
     let hard = evaluate(|x| model.forward_hooked(x, &hard_gates.hooks()), test, batch, device);
-    let all: Vec<usize> = (0..test.len()).collect();
-    let input = test.batch(&all, device).input;
-    let labels: Vec<usize> = all.iter().map(|&i| test.label(i)).collect();
-    let stats = gate_statistics(model, gates, input, &labels, test.num_classes()).map_err(|e| peft_error(NAME, e))?;
+    let stats = gate_statistics_of(model, gates, test, batch, device).map_err(|e| peft_error(NAME, e))?;
     let layers: Vec<String> = model
         .insertion_points()
         .into_iter()

@@ -2,8 +2,8 @@
 
 use super::GateSet;
 use crate::PeftError;
-use burn::tensor::Tensor;
-use plasticity_core::{Hook, Hooks, Input, PlasticModel, Units};
+use burn::tensor::{Device, Tensor};
+use plasticity_core::{ExampleSet, Hook, Hooks, Input, PlasticModel, Units, batches_in_order};
 use std::sync::Mutex;
 
 /// Statistics of the hardened gates over one batch. A unit is *active* on an input when
@@ -62,62 +62,117 @@ pub fn gate_statistics<M: PlasticModel>(
     labels: &[usize],
     classes: usize,
 ) -> Result<GateStatistics, PeftError> {
-    let batch = input.batch_size();
-    if labels.len() != batch {
-        let value = labels.len().to_string();
-        return Err(PeftError::Config {
-            method: "TauGate",
-            key: "labels",
-            value,
-            reason: format!("need one label per input ({batch})"),
-        });
+    let mut sums = Sums::new(classes);
+    sums.add(model, gates, input, labels)?;
+    Ok(sums.finish())
+}
+
+/// [`gate_statistics`] over a whole example set, in batches of `batch` (the statistics of one
+/// batch holding every example, without its memory).
+pub fn gate_statistics_of<M: PlasticModel>(
+    model: &M,
+    gates: &GateSet,
+    set: &dyn ExampleSet<M::Input>,
+    batch: usize,
+    device: &Device,
+) -> Result<GateStatistics, PeftError> {
+    let mut sums = Sums::new(set.num_classes());
+    for indices in batches_in_order(set.len(), batch) {
+        let labels: Vec<usize> = indices.iter().map(|&i| set.label(i)).collect();
+        sums.add(model, gates, set.batch(&indices, device).input, &labels)?;
     }
-    if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
-        let value = bad.to_string();
-        return Err(PeftError::Config {
-            method: "TauGate",
-            key: "labels",
-            value,
-            reason: format!("must be below classes = {classes}"),
-        });
+    Ok(sums.finish())
+}
+
+/// Running sums of the per-example activity, per gated layer.
+struct Sums {
+    classes: usize,
+    examples: usize,
+    counts: Vec<usize>,
+    /// Per layer: the sum over examples of each unit's activity, per class: `[class][unit]`.
+    per_class: Vec<Vec<Vec<f64>>>,
+}
+
+impl Sums {
+    fn new(classes: usize) -> Self {
+        Self {
+            classes,
+            examples: 0,
+            counts: vec![0; classes],
+            per_class: Vec::new(),
+        }
     }
-    let recorder = Recorder {
-        gates: gates.clone(),
-        batch,
-        activity: Mutex::new(Vec::new()),
-    };
-    let activity = std::sync::Arc::new(recorder);
-    let hooks = Hooks::new(vec![Box::new(Shared(activity.clone()))]);
-    let _ = model.forward_hooked(input, &hooks);
-    drop(hooks);
-    let layers = std::mem::take(&mut *activity.activity.lock().map_err(|e| PeftError::Data(e.to_string()))?);
-    let mut stats = GateStatistics {
-        active_fraction: Vec::new(),
-        class_activity: Vec::new(),
-    };
-    for mask in layers {
-        let units = mask.dims()[1];
-        let values: Vec<f32> = mask
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .map_err(|e| PeftError::Data(format!("{e:?}")))?;
-        let active: f64 = values.iter().map(|&v| f64::from(v)).sum();
-        stats.active_fraction.push(active / (batch * units).max(1) as f64);
-        let mut per_class = vec![vec![0.0; units]; classes];
-        let mut counts = vec![0usize; classes];
-        for (row, &label) in values.chunks(units).zip(labels) {
-            counts[label] += 1;
-            for (sum, &v) in per_class[label].iter_mut().zip(row) {
-                *sum += f64::from(v);
+
+    fn add<M: PlasticModel>(&mut self, model: &M, gates: &GateSet, input: M::Input, labels: &[usize]) -> Result<(), PeftError> {
+        let batch = input.batch_size();
+        if labels.len() != batch {
+            let value = labels.len().to_string();
+            return Err(PeftError::Config {
+                method: "TauGate",
+                key: "labels",
+                value,
+                reason: format!("need one label per input ({batch})"),
+            });
+        }
+        if let Some(&bad) = labels.iter().find(|&&l| l >= self.classes) {
+            let value = bad.to_string();
+            return Err(PeftError::Config {
+                method: "TauGate",
+                key: "labels",
+                value,
+                reason: format!("must be below classes = {}", self.classes),
+            });
+        }
+        let recorder = std::sync::Arc::new(Recorder {
+            gates: gates.clone(),
+            batch,
+            activity: Mutex::new(Vec::new()),
+        });
+        let hooks = Hooks::new(vec![Box::new(Shared(recorder.clone()))]);
+        let _ = model.forward_hooked(input, &hooks);
+        drop(hooks);
+        let layers = std::mem::take(&mut *recorder.activity.lock().map_err(|e| PeftError::Data(e.to_string()))?);
+        for (layer, mask) in layers.into_iter().enumerate() {
+            let units = mask.dims()[1];
+            let values: Vec<f32> = mask
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .map_err(|e| PeftError::Data(format!("{e:?}")))?;
+            if self.per_class.len() <= layer {
+                self.per_class.push(vec![vec![0.0; units]; self.classes]);
+            }
+            for (row, &label) in values.chunks(units).zip(labels) {
+                for (sum, &v) in self.per_class[layer][label].iter_mut().zip(row) {
+                    *sum += f64::from(v);
+                }
             }
         }
-        for (class_row, &count) in per_class.iter_mut().zip(&counts) {
-            class_row.iter_mut().for_each(|v| *v /= count.max(1) as f64);
+        for &label in labels {
+            self.counts[label] += 1;
         }
-        stats.class_activity.push(per_class);
+        self.examples += batch;
+        Ok(())
     }
-    Ok(stats)
+
+    fn finish(self) -> GateStatistics {
+        let mut stats = GateStatistics {
+            active_fraction: Vec::new(),
+            class_activity: Vec::new(),
+        };
+        for per_class in self.per_class {
+            let units = per_class.first().map_or(0, Vec::len);
+            let active: f64 = per_class.iter().flatten().sum();
+            stats.active_fraction.push(active / (self.examples * units).max(1) as f64);
+            let rows = per_class
+                .into_iter()
+                .zip(&self.counts)
+                .map(|(row, &count)| row.into_iter().map(|v| v / count.max(1) as f64).collect())
+                .collect();
+            stats.class_activity.push(rows);
+        }
+        stats
+    }
 }
 
 /// A hook shared with its caller, who reads what it recorded after the forward pass.
