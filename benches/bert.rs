@@ -175,7 +175,7 @@ fn main() {
         for _ in 0..o.warmup {
             step(t, &input, &targets, &device, &mut |_| {});
         }
-        device.sync();
+        device.sync().expect("sync");
     }
     let mut times = vec![Vec::new(); trainees.len()];
     for _ in 0..o.repeats {
@@ -184,7 +184,7 @@ fn main() {
             for _ in 0..o.steps {
                 step(t, &input, &targets, &device, &mut |_| {});
             }
-            device.sync();
+            device.sync().expect("sync");
             times.push(start.elapsed().as_secs_f64() / o.steps as f64);
         }
     }
@@ -194,7 +194,7 @@ fn main() {
         for _ in 0..o.steps {
             let mut last = Instant::now();
             step(t, &input, &targets, &device, &mut |k| {
-                device.sync();
+                device.sync().expect("sync");
                 phases[k] += last.elapsed().as_secs_f64() / o.steps as f64;
                 last = Instant::now();
             });

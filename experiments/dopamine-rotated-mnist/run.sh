@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the Dopamine rotated-MNIST table: pretrain on 50/50 upright/45° MNIST, freeze,
 # specialise to 45° with each method, 3 seeds; then aggregate into results.md / results.json.
-# bash experiments/dopamine-rotated-mnist/run.sh   (needs the full MNIST files: PLASTICITY_DATA)
+# bash experiments/dopamine-rotated-mnist/run.sh   (needs the full MNIST files: PLASTICITY_DATA;
+# SEEDS and METHODS, e.g. METHODS="lora-r4 lora-r8", to narrow it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=experiments/dopamine-rotated-mnist
@@ -26,7 +27,7 @@ declare -A methods=(
 for seed in $seeds; do
   base="$out/seed$seed/pretrain"
   [ -f "$base/results.json" ] || $bin -q train "$here/configs/pretrain.toml" --data-dir "$data" --seed "$seed" --output-dir "$base"
-  for name in "${!methods[@]}"; do
+  for name in ${METHODS:-${!methods[@]}}; do
     dir="$out/seed$seed/$name"
     if [ "$name" = frozen ]; then
       mkdir -p "$dir"

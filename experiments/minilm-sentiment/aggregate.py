@@ -2,7 +2,8 @@
 
 Every number comes from the runs' results.json (written by `plasticity train`): test accuracy,
 trainable parameters, training time per optimizer step (the epochs' training seconds over their
-steps, ceil(examples / batch) each), training examples per second and peak memory (VmHWM)."""
+steps, ceil(examples / batch) each), training examples per second, peak memory (VmHWM), and
+TauGate's hard-gate test accuracy and active fractions."""
 import json, math, sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ for name in order:
         "learning_rate": r["config"]["optimizer"]["lr"],
         "git_commit": r["provenance"]["git_commit"],
     }
+    if r.get("taugate"):
+        rows[name]["taugate_hard_test_accuracy"] = r["taugate"]["hard_test_accuracy"]
+        rows[name]["taugate_active_fraction"] = r["taugate"]["active_fraction"]
 full = rows.get("full", {}).get("seconds_per_step")
 for row in rows.values():
     row["step_time_vs_full"] = row["seconds_per_step"] / full if full else None
@@ -48,5 +52,10 @@ for name, r in rows.items():
         f"| {name} | {100 * r['test_accuracy']:.2f} | {r['trainable_parameters']:,} | {r['seconds_per_step']:.3f} | "
         f"{ratio} | {r['train_examples_per_second']:.1f} | {mem} | {r['learning_rate']:g} |"
     )
+for name, r in rows.items():
+    if "taugate_hard_test_accuracy" in r:
+        fractions = ", ".join(f"{f:.2f}" for f in r["taugate_active_fraction"])
+        lines += ["", f"TauGate with hardened gates (`1[z > τ]`): test accuracy {100 * r['taugate_hard_test_accuracy']:.2f} %; "
+                  f"active fraction of the FFN units per layer: {fractions}."]
 (out / "results.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -8,25 +8,16 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use plasticity_core::{AttachContext, Forward, Hooks, MethodModules, Mode, Tokens};
 use plasticity_models::bert::{BertClassifier, BertConfig, Pooling};
-use plasticity_models::{MlpConfig, PlasticModel};
-use plasticity_peft::{ActivationLora, LoraConfig, PeftConfig, TargetModules, adapter_params};
+use plasticity_models::PlasticModel;
 
-fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
-    (a - b).abs().max().into_scalar()
-}
+mod common;
+use common::{max_abs_diff, small_mlp};
+use plasticity_peft::{ActivationLora, LoraConfig, PeftConfig, TargetModules, adapter_params};
 
 #[test]
 fn activation_space_lora_equals_the_weight_space_function_and_gradients() {
     let device = Device::flex().autodiff();
-    device.seed(5);
-    let base = MlpConfig {
-        input: 12,
-        hidden: vec![16],
-        classes: 4,
-        ..MlpConfig::default()
-    }
-    .init(&device);
-    let _ = plasticity_core::param_infos(&base);
+    let base = small_mlp(&device, 5);
     let config = LoraConfig::new(TargetModules::Names(vec!["hidden.0".into(), "output".into()])).with_r(3).with_alpha(6.0);
     let mut model = config.apply(base).unwrap();
     let x = Tensor::<2>::random([7, 12], Distribution::Default, &device);
@@ -45,7 +36,7 @@ fn activation_space_lora_equals_the_weight_space_function_and_gradients() {
     let adapter = model.output.weight.adapter().expect("adapter");
     assert!(adapter.b.val().abs().max().into_scalar::<f32>() > 1e-3);
     // The same function as the materialized weight x·(W + s·A·B) + b.
-    assert!(max_diff(model.forward_hooked(x.clone(), &hooks()), model.forward(x.clone())) <= 1e-5);
+    assert!(max_abs_diff(model.forward_hooked(x.clone(), &hooks()), model.forward(x.clone())) <= 1e-5);
     // The same gradients for every A and B.
     let (hooked, plain) = (loss(&model, true).backward(), loss(&model, false).backward());
     let mut compared = 0;
@@ -56,7 +47,7 @@ fn activation_space_lora_equals_the_weight_space_function_and_gradients() {
             found.expect("a gradient")
         };
         let (a, b) = (grad(&hooked), grad(&plain));
-        assert!(max_diff(a.clone(), b) <= 1e-5 * (1.0 + a.abs().max().into_scalar::<f32>()), "{}", p.path);
+        assert!(max_abs_diff(a.clone(), b) <= 1e-5 * (1.0 + a.abs().max().into_scalar::<f32>()), "{}", p.path);
         compared += 1;
     }
     assert_eq!(compared, 4);
@@ -149,5 +140,5 @@ modules_to_save = ["classifier"]"#)
     let hooks = method.hooks(&model, &MethodModules::default(), Forward { mode: Mode::Train, step: 0 });
     assert_eq!(hooks.len(), 1);
     let hooked = model.forward_hooked(tokens.clone(), &Hooks::new(hooks));
-    assert!(max_diff(hooked, model.forward(tokens)) <= 1e-5);
+    assert!(max_abs_diff(hooked, model.forward(tokens)) <= 1e-5);
 }

@@ -7,7 +7,10 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use plasticity_core::Hooks;
-use plasticity_models::{MlpConfig, PlasticModel};
+use plasticity_models::PlasticModel;
+
+mod common;
+use common::{max_abs_diff, small_mlp};
 use plasticity_peft::{LoraConfig, TargetModules};
 
 /// A model with no linear points: its layers never see the hook's `linear`.
@@ -23,22 +26,10 @@ impl PlasticModel for Opaque {
     }
 }
 
-fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
-    (a - b).abs().max().into_scalar()
-}
-
 #[test]
 fn lora_dropout_matches_peft_and_needs_linear_points() {
     let device = Device::flex().autodiff();
-    device.seed(3);
-    let base = MlpConfig {
-        input: 12,
-        hidden: vec![16],
-        classes: 4,
-        ..MlpConfig::default()
-    }
-    .init(&device);
-    let _ = plasticity_core::param_infos(&base); // initialise the lazy parameters (burn-0.22.md §11.7)
+    let base = small_mlp(&device, 3);
     let targets = TargetModules::Names(vec!["hidden.0".into(), "output".into()]);
     let config = LoraConfig {
         dropout: 0.4,
@@ -80,9 +71,9 @@ fn lora_dropout_matches_peft_and_needs_linear_points() {
     };
     let hidden = branch(&model.hidden[0], x.clone()).clamp_min(0.0);
     let expected = branch(&model.output, hidden);
-    assert!(max_diff(hooked.clone(), expected) <= 1e-5);
+    assert!(max_abs_diff(hooked.clone(), expected) <= 1e-5);
     // Without the hook (evaluation) it is plain LoRA, which the masks change.
-    assert!(max_diff(hooked, model.forward(x.clone())) > 1e-4);
+    assert!(max_abs_diff(hooked, model.forward(x.clone())) > 1e-4);
 
     // A model whose adapted layer is not a linear point is refused, naming the layer.
     let opaque = Opaque {

@@ -48,6 +48,20 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data")
 }
 
+/// MLP 12-16-4 on `device` seeded with `seed`, its lazy parameters initialised (burn-0.22.md §11.7).
+pub fn small_mlp(device: &Device, seed: u64) -> plasticity_models::Mlp {
+    device.seed(seed);
+    let mlp = plasticity_models::MlpConfig {
+        input: 12,
+        hidden: vec![16],
+        classes: 4,
+        ..plasticity_models::MlpConfig::default()
+    }
+    .init(device);
+    let _ = plasticity_core::param_infos(&mlp);
+    mlp
+}
+
 pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     assert_eq!(a.dims(), b.dims(), "shapes differ");
     values(a)
