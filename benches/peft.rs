@@ -280,7 +280,7 @@ fn step(
     mark(0);
     let grads = loss.backward();
     mark(1);
-    let Subject { model, gates, orth } = s;
+    let Subject { model, gates, orth, activation_lora } = s;
     let s = match gates {
         Some(g) => {
             let grads = GradientsParams::from_grads(grads, &g);
@@ -288,6 +288,7 @@ fn step(
                 model,
                 gates: Some(optim.step(LR, g, grads)),
                 orth,
+                activation_lora,
             }
         }
         None => {
@@ -296,6 +297,7 @@ fn step(
                 model: optim.step(LR, model, grads),
                 gates: None,
                 orth,
+                activation_lora,
             }
         }
     };
