@@ -20,7 +20,7 @@
 //! AdamW) for the breakdown.
 //!
 //! Options (after `--`): `--steps N` (default 3), `--warmup N` (2), `--repeats N` (5),
-//! `--pretrained DIR` (default `$PLASTICITY_DATA/text/all-MiniLM-L6-v2`, else
+//! `--seq N` (tokens per example, default 128), `--pretrained DIR` (default `$PLASTICITY_DATA/text/all-MiniLM-L6-v2`, else
 //! `../shared/data/text/all-MiniLM-L6-v2`), `--out PATH` (default `target/bench/bert.json`).
 
 mod common;
@@ -41,7 +41,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 const BATCH: usize = 16;
-const SEQ: usize = 128;
 const CLASSES: usize = 2;
 const MODES: [&str; 4] = ["full", "frozen", "lora", "lora-weight"];
 
@@ -51,6 +50,7 @@ struct Options {
     repeats: usize,
     pretrained: PathBuf,
     out: PathBuf,
+    seq: usize,
 }
 
 fn options() -> Options {
@@ -61,6 +61,7 @@ fn options() -> Options {
         repeats: 5,
         pretrained: PathBuf::from(data).join("text/all-MiniLM-L6-v2"),
         out: "target/bench/bert.json".into(),
+        seq: 128,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -72,6 +73,7 @@ fn options() -> Options {
             "--repeats" => o.repeats = value().parse().expect("--repeats N"),
             "--pretrained" => o.pretrained = value().into(),
             "--out" => o.out = value().into(),
+            "--seq" => o.seq = value().parse().expect("--seq N"),
             _ => {
                 i += 1; // cargo's own flags (--bench)
                 continue;
@@ -82,13 +84,13 @@ fn options() -> Options {
     o
 }
 
-/// 16 × 128 ids: `[CLS]`, 126 pseudo-random word pieces, `[SEP]`; labels alternate.
-fn batch_ids() -> (Vec<Vec<i64>>, Vec<i64>) {
+/// 16 × `seq` ids: `[CLS]`, `seq − 2` pseudo-random word pieces, `[SEP]`; labels alternate.
+fn batch_ids(seq: usize) -> (Vec<Vec<i64>>, Vec<i64>) {
     let mut rng = SplitMix64::new(0x6265_7274);
     let ids = (0..BATCH)
         .map(|_| {
             let mut row = vec![101i64];
-            row.extend((0..SEQ - 2).map(|_| 1996 + rng.below(28_000) as i64));
+            row.extend((0..seq - 2).map(|_| 1996 + rng.below(28_000) as i64));
             row.push(102);
             row
         })
@@ -160,13 +162,13 @@ fn main() {
     device.seed(0);
     let base = BertClassifier::new(encoder, CLASSES, Pooling::Mean, &device);
     let _ = param_infos(&base);
-    let (ids, labels) = batch_ids();
+    let (ids, labels) = batch_ids(o.seq);
     std::fs::create_dir_all("target/bench").expect("target/bench");
     std::fs::write("target/bench/bert_batch.json", json!({"input_ids": ids, "labels": labels}).to_string()).expect("batch");
     let flat: Vec<i64> = ids.iter().flatten().copied().collect();
     let input = Tokens {
-        ids: Tensor::<2, Int>::from_data(TensorData::new(flat, [BATCH, SEQ]), &device),
-        mask: Tensor::<2>::ones([BATCH, SEQ], &device),
+        ids: Tensor::<2, Int>::from_data(TensorData::new(flat, [BATCH, o.seq]), &device),
+        mask: Tensor::<2>::ones([BATCH, o.seq], &device),
     };
     let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [BATCH]), &device);
 
@@ -221,7 +223,7 @@ fn main() {
     let out = json!({
         "model": "all-MiniLM-L6-v2 + linear head (mean pooling, 2 classes)",
         "batch": BATCH,
-        "sequence_length": SEQ,
+        "sequence_length": o.seq,
         "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
         "steps": o.steps,
         "warmup": o.warmup,
