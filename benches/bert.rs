@@ -156,6 +156,10 @@ fn step(t: &mut Trainee, input: &Tokens, targets: &Tensor<1, Int>, device: &Devi
 
 fn main() {
     let o = options();
+    // As the CLI does first thing (glibc's malloc thresholds; see `tune_cpu_process`).
+    if std::env::var_os("BENCH_PLAIN_MALLOC").is_none() {
+        plasticity::train::device::tune_cpu_process();
+    }
     let device = Device::flex().autodiff();
     let (_, encoder) = load_pretrained(&o.pretrained, &device)
         .unwrap_or_else(|e| panic!("{}: {e} (set PLASTICITY_DATA or --pretrained)", o.pretrained.display()));
