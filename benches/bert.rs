@@ -20,7 +20,8 @@
 //! AdamW) for the breakdown.
 //!
 //! Options (after `--`): `--steps N` (default 3), `--warmup N` (2), `--repeats N` (5),
-//! `--seq N` (tokens per example, default 128), `--pretrained DIR` (default `$PLASTICITY_DATA/text/all-MiniLM-L6-v2`, else
+//! `--seq N` (tokens per example, default 128), `--modes a,b` (a subset of the modes, each alone
+//! when given one; ratios are against the first mode timed), `--pretrained DIR` (default `$PLASTICITY_DATA/text/all-MiniLM-L6-v2`, else
 //! `../shared/data/text/all-MiniLM-L6-v2`), `--out PATH` (default `target/bench/bert.json`).
 
 mod common;
@@ -51,6 +52,8 @@ struct Options {
     pretrained: PathBuf,
     out: PathBuf,
     seq: usize,
+    /// Modes to time (default all, full fine-tuning first: the ratios' reference).
+    modes: Vec<String>,
 }
 
 fn options() -> Options {
@@ -62,6 +65,7 @@ fn options() -> Options {
         pretrained: PathBuf::from(data).join("text/all-MiniLM-L6-v2"),
         out: "target/bench/bert.json".into(),
         seq: 128,
+        modes: MODES.iter().map(|m| m.to_string()).collect(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -74,6 +78,7 @@ fn options() -> Options {
             "--pretrained" => o.pretrained = value().into(),
             "--out" => o.out = value().into(),
             "--seq" => o.seq = value().parse().expect("--seq N"),
+            "--modes" => o.modes = value().split(',').map(str::to_string).collect(),
             _ => {
                 i += 1; // cargo's own flags (--bench)
                 continue;
@@ -176,7 +181,9 @@ fn main() {
     };
     let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [BATCH]), &device);
 
-    let mut trainees: Vec<Trainee> = MODES.iter().map(|m| trainee(m, &base, &device)).collect();
+    let modes: Vec<&'static str> = MODES.iter().copied().filter(|m| o.modes.iter().any(|x| x == m)).collect();
+    assert!(!modes.is_empty(), "--modes: none of {:?} among {MODES:?}", o.modes);
+    let mut trainees: Vec<Trainee> = modes.iter().map(|m| trainee(m, &base, &device)).collect();
     for t in trainees.iter_mut() {
         for _ in 0..o.warmup {
             step(t, &input, &targets, &device, &mut |_| {});
