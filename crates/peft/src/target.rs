@@ -140,16 +140,16 @@ pub fn resolve_external(
     if patterns.is_all_linear() {
         return Ok(patterns.clone());
     }
-    let matcher = patterns.compile(method)?;
-    let hits = |m: &Matcher, (ours, external): &(String, String)| m.matches(ours) || m.matches(external);
-    for pattern in patterns.patterns().into_iter().filter(|_| require_match) {
-        let single = TargetModules::from_pattern_of(patterns, &pattern).compile(method)?;
-        if !modules.iter().any(|m| hits(&single, m)) {
-            let available = modules.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join(", ");
-            return Err(PeftError::NoMatch { method, pattern, available });
-        }
+    let names = modules.iter().flat_map(|(ours, external)| [ours.as_str(), external.as_str()]);
+    if require_match && let Some(pattern) = patterns.first_unmatched(method, names)? {
+        let available = modules.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(PeftError::NoMatch { method, pattern, available });
     }
-    let selected = modules.iter().filter(|m| hits(&matcher, m)).map(|(ours, _)| ours.clone());
+    let matcher = patterns.compile(method)?;
+    let selected = modules
+        .iter()
+        .filter(|(ours, external)| matcher.matches(ours) || matcher.matches(external))
+        .map(|(ours, _)| ours.clone());
     Ok(TargetModules::Names(selected.collect()))
 }
 
